@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine with python3:
+#   make run    creates .venv, installs cifar-edge[train,export,dev], trains the standard preset
+#   make test   creates .venv the same way and runs the test suite
+VENV   ?= .venv
+PYTHON ?= python3
+CLI     = $(VENV)/bin/cifar-edge
+# The data: $CIFAR_EDGE_DATA, else the shared copy beside this checkout, else ~/.cache/cifar-edge/
+# (downloaded there when missing).
+DATA   ?= $(or $(CIFAR_EDGE_DATA),$(wildcard ../shared/data/cifar-10-python.tar.gz))
+DATA_OPT = $(if $(DATA),--data $(DATA),)
+
+.PHONY: run test install clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e ".[train,export,dev]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(CLI) data info $(DATA_OPT)
+	@# --resume: a run killed halfway continues; a finished one is only reported.
+	test -f runs/standard/metrics.json || $(CLI) train --preset standard --name standard --resume $(DATA_OPT)
+	$(VENV)/bin/python -m json.tool runs/standard/metrics.json | head -n 4
+
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,116 @@
+"""Training speed of the project's trainer beside a plain `model.fit` of the same network, in one run.
+
+    python benchmarks/train_speed.py --data ../shared/data/cifar-10-python.tar.gz [--json]
+
+Both train the standard network (airbench94-like, 1.97 M parameters) on the same real CIFAR-10
+images for the same number of steps after a warm-up.  The baseline is what a Keras user writes
+first: float32, `keras.optimizers.SGD(nesterov=True)`, `model.fit(x, y, batch_size=1024)` on
+pre-augmented arrays.  The trainer is `cifar_edge.train` as `cifar-edge train` runs it: its precision
+policy (`auto`), lookahead optimizer and augmented epoch stream.  Time to 93% is read from the
+committed run in results/standard/ (the standard preset's measured wall time, epoch by epoch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from cifar_edge.data import load_cifar10  # noqa: E402
+from cifar_edge.train import make_config  # noqa: E402
+from cifar_edge.train.augment import EpochBatches  # noqa: E402
+from cifar_edge.train.model import build_model  # noqa: E402
+from cifar_edge.train.recipe import resolve_precision  # noqa: E402
+from cifar_edge.train.trainer import compile_for_training  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "standard" / "metrics.json"
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Images/s over the steps after `warmup` (graph tracing and first-call costs excluded)."""
+
+    def __init__(self, warmup: int, batch_size: int):
+        super().__init__()
+        self.warmup, self.batch_size, self.times = warmup, batch_size, []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+    def images_per_s(self) -> float:
+        timed = self.times[self.warmup:]
+        return (len(timed) - 1) * self.batch_size / (timed[-1] - timed[0])
+
+
+def measure_plain_fit(images, onehot, batch_size, steps, warmup) -> float:
+    keras.mixed_precision.set_global_policy("float32")
+    model = build_model()
+    model.compile(keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+                  keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2),
+                  metrics=["accuracy"])
+    timer = StepTimer(warmup, batch_size)
+    n = (steps + warmup) * batch_size
+    model.fit(images[:n], onehot[:n], batch_size=batch_size, epochs=1, verbose=0, callbacks=[timer])
+    return timer.images_per_s()
+
+
+def measure_trainer(split, batch_size, steps, warmup) -> tuple[float, str]:
+    config = make_config("standard")
+    precision = resolve_precision(config.precision)
+    keras.mixed_precision.set_global_policy(precision)
+    model = build_model(config.widths)
+    compile_for_training(model, config, total_steps=10_000)
+    batches = EpochBatches(split.take(slice(0, (steps + warmup) * batch_size)), batch_size, 0,
+                           config.translate, config.cutout)
+    timer = StepTimer(warmup, batch_size)
+    model.fit(batches, epochs=1, verbose=0, callbacks=[timer])
+    return timer.images_per_s(), precision
+
+
+def time_to_93() -> dict | None:
+    if not RESULTS.exists():
+        return None
+    metrics = json.loads(RESULTS.read_text())
+    return {"test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs"],
+            "train_minutes": round(metrics["train_wall_seconds"] / 60, 1),
+            "command_minutes": round(metrics["command_wall_seconds"] / 60, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=None, help="CIFAR-10 path (default: $CIFAR_EDGE_DATA)")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per contender")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+
+    batch_size = 1024
+    train = load_cifar10(args.data).train
+    onehot = np.eye(10, dtype="float32")[train.labels]
+    plain = measure_plain_fit(train.images, onehot, batch_size, args.steps, args.warmup)
+    trainer, precision = measure_trainer(train, batch_size, args.steps, args.warmup)
+    result = {"plain_fit_images_per_s": round(plain, 1), "trainer_images_per_s": round(trainer, 1),
+              "speedup": round(trainer / plain, 2), "trainer_precision": precision,
+              "steps": args.steps, "batch_size": batch_size, "cpu_count": os.cpu_count(),
+              "time_to_93": time_to_93()}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{'contender':<34}{'images/s':>10}{'vs plain':>10}")
+    print(f"{'plain model.fit (float32)':<34}{plain:>10.0f}{1.0:>10.2f}")
+    print(f"{'cifar-edge trainer (' + precision + ')':<34}{trainer:>10.0f}{trainer / plain:>10.2f}")
+    t93 = result["time_to_93"]
+    if t93:
+        print(f"\ntime to 93%: the standard preset reached {t93['test_accuracy']:.2%} plain test accuracy "
+              f"in {t93['epochs']} epochs, {t93['train_minutes']} min of training "
+              f"({t93['command_minutes']} min for the whole command) [results/standard/metrics.json]")
+
+
+if __name__ == "__main__":
+    main()

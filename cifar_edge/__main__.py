@@ -1,0 +1,3 @@
+from cifar_edge.cli import main
+
+main()

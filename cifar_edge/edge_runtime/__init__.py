@@ -1,0 +1,1 @@
+"""The light on-device runtime (numpy + an interpreter, never TensorFlow): not built yet (a later issue)."""

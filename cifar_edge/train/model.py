@@ -1,0 +1,115 @@
+"""The network: a fast ResNet-free CNN in the style of Keller Jordan's airbench94.
+
+Input is raw uint8 RGB 32x32x3; scaling and per-channel normalisation happen inside the graph, so an
+exported model takes camera pixels directly and no caller can get preprocessing wrong.  Output is
+logits for the 10 CIFAR-10 classes in the standard order.
+
+    uint8 -> normalise -> 2x2 whitening conv (frozen, set from data) -> GELU
+          -> ConvGroup(w1) -> ConvGroup(w2) -> ConvGroup(w3) -> global max pool -> linear -> x 1/9
+
+A ConvGroup is conv3x3 -> maxpool2 -> BN -> GELU -> conv3x3 -> BN -> GELU.  BatchNorm has no learnt
+scale (it would only fight weight decay) and its shift is a `ScaledBias`, which is how a plain SGD
+optimizer gives biases a 64x larger learning rate without parameter groups.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+from keras import layers, ops
+
+# Per-channel statistics of the CIFAR-10 training set, on the 0..1 scale.
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2470, 0.2435, 0.2616)
+
+
+@keras.saving.register_keras_serializable("cifar_edge")
+class ScaledBias(layers.Layer):
+    """Adds a learnt per-channel bias stored as `bias / scale`.
+
+    With SGD the effective learning rate of `scale * p` is `scale**2` times that of `p`, while weight
+    decay on `p` still shrinks the bias at the ordinary rate: exactly airbench's "bias_scaler" param
+    group (lr x 64, wd / 64) in a form every Keras optimizer and backend understands.
+    """
+
+    def __init__(self, scale: float = 8.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def build(self, input_shape):
+        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+
+    def call(self, x):
+        return x + self.scale * self.bias
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable("cifar_edge")
+class PartialIdentity(keras.initializers.Initializer):
+    """Torch-default uniform init whose first `in_channels` filters are the identity (Dirac) kernel.
+
+    The identity half lets signal pass straight through a fresh conv, which makes the first epoch
+    of a short schedule count.
+    """
+
+    def __call__(self, shape, dtype=None):
+        kh, kw, cin, cout = shape
+        kernel = keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform")(shape, dtype)
+        dirac = np.zeros(shape, dtype="float32")
+        for c in range(min(cin, cout)):
+            dirac[kh // 2, kw // 2, c, c] = 1.0
+        mask = np.zeros(shape, dtype="float32")
+        mask[..., : min(cin, cout)] = 1.0
+        return ops.cast(kernel * (1 - mask) + dirac, dtype or "float32")
+
+
+def conv(filters: int, name: str) -> layers.Conv2D:
+    return layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                         kernel_initializer=PartialIdentity(), name=name)
+
+
+def batch_norm(x, name: str, momentum: float):
+    x = layers.BatchNormalization(momentum=momentum, epsilon=1e-5, center=False, scale=False,
+                                  name=f"{name}_bn")(x)
+    return ScaledBias(name=f"{name}_shift")(x)
+
+
+def conv_group(x, filters: int, name: str, bn_momentum: float):
+    x = conv(filters, f"{name}_conv1")(x)
+    x = layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+    x = layers.Activation("gelu", name=f"{name}_act1")(batch_norm(x, f"{name}_1", bn_momentum))
+    x = conv(filters, f"{name}_conv2")(x)
+    return layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", bn_momentum))
+
+
+def build_model(widths=(64, 256, 256), bn_momentum: float = 0.4, logit_scale: float = 1 / 9,
+                name: str = "cifar_edge_net") -> keras.Model:
+    """Builds the network.  `bn_momentum` is Keras' (keep-fraction) convention: 0.4 = torch's 0.6."""
+    inputs = keras.Input((32, 32, 3), dtype="uint8", name="image")
+    x = layers.Rescaling(1 / 255.0, name="to_unit")(inputs)
+    x = layers.Normalization(mean=CIFAR_MEAN, variance=np.square(CIFAR_STD), name="normalize")(x)
+    # 2x2 patch-whitening filters (and their negatives), computed from data by `whitening_kernel`.
+    x = layers.Conv2D(24, 2, padding="valid", use_bias=False, trainable=False, name="whiten")(x)
+    x = layers.Activation("gelu", name="whiten_act")(ScaledBias(name="whiten_shift")(x))
+    for i, width in enumerate(widths, start=1):
+        x = conv_group(x, width, f"block{i}", bn_momentum)
+    x = layers.GlobalMaxPooling2D(name="pool")(x)
+    x = layers.Dense(10, use_bias=False, name="head",
+                     kernel_initializer=keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"))(x)
+    # A small logit scale acts like a temperature: it keeps early training from overconfidence.
+    outputs = layers.Rescaling(logit_scale, name="logits")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def whitening_kernel(images: np.ndarray, eps: float = 5e-4) -> np.ndarray:
+    """2x2x3 -> 24 kernel that decorrelates image patches: eigenvectors of the patch second-moment
+    matrix scaled by 1/sqrt(eigenvalue), stacked with their negatives so GELU keeps both signs."""
+    x = (images.astype("float32") / 255.0 - np.array(CIFAR_MEAN, "float32")) / np.array(CIFAR_STD, "float32")
+    patches = np.stack([x[:, i:i + 31, j:j + 31, :] for i in (0, 1) for j in (0, 1)], axis=3)
+    patches = patches.reshape(-1, 12).astype("float64")  # (h, w, c) order, as Keras kernels are laid out
+    eigenvalues, eigenvectors = np.linalg.eigh(patches.T @ patches / len(patches))
+    filters = (eigenvectors / np.sqrt(eigenvalues + eps)).T[::-1]  # strongest direction first
+    filters = np.concatenate([filters, -filters]).reshape(24, 2, 2, 3)
+    return filters.transpose(1, 2, 3, 0).astype("float32")

@@ -1,0 +1,260 @@
+"""`cifar-edge train`: runs a recipe to a finished run folder, resumably.
+
+A run lives in `runs/<name>/`.  While it trains, the folder holds `checkpoint.json` and the
+checkpoint it names (model + optimizer state, written atomically at every epoch end), so a run
+killed at any moment, even by SIGKILL, continues with `--resume` from its last finished epoch with
+the same schedule and data stream.  When it finishes, the folder holds `model.keras` (float32,
+uint8 RGB in, logits out), `metrics.json`, `history.csv`, `training_curves.png` and
+`confusion_matrix.png`; `metrics.json` is written last and marks the run as finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import keras
+import numpy as np
+from tqdm.auto import tqdm
+
+from cifar_edge.data import CLASSES, Dataset, Split, load_cifar10, train_val_split
+from cifar_edge.errors import CifarEdgeError
+from cifar_edge.train import report
+from cifar_edge.train.augment import EpochBatches
+from cifar_edge.train.model import build_model, whitening_kernel
+from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
+from cifar_edge.train.recipe import TrainConfig, resolve_precision
+
+CHECKPOINT_STATE = "checkpoint.json"
+FINISHED_MARKER = "metrics.json"
+
+
+# --------------------------------------------------------------------------- callbacks
+
+class ProgressBar(keras.callbacks.Callback):
+    """One tqdm bar per epoch: ETA, images/s, loss and accuracy; validation accuracy at the end."""
+
+    def __init__(self, epochs: int, steps: int, batch_size: int, enabled: bool = True):
+        super().__init__()
+        self.epochs, self.steps, self.batch_size, self.enabled = epochs, steps, batch_size, enabled
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar = tqdm(total=self.steps, desc=f"epoch {epoch + 1}/{self.epochs}", unit="step",
+                        disable=not self.enabled, dynamic_ncols=True, file=sys.stderr)
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        rate = (batch + 1) * self.batch_size / (time.perf_counter() - self.start)
+        self.bar.set_postfix(loss=f"{float(logs['loss']):.3f}", acc=f"{float(logs['accuracy']):.3f}",
+                             img_s=f"{rate:.0f}", refresh=False)
+        self.bar.update(1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if "val_accuracy" in logs:
+            self.bar.set_postfix_str(f"{self.bar.postfix}, val_acc={float(logs['val_accuracy']):.4f}")
+        self.bar.close()
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Sets the data stream's epoch, times each epoch, and saves an atomic checkpoint at its end."""
+
+    def __init__(self, run_dir: Path, config: TrainConfig, batches: EpochBatches, history: list[dict]):
+        super().__init__()
+        self.run_dir, self.config, self.batches, self.history = run_dir, config, batches, history
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.epoch = epoch
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.train_seconds = time.perf_counter() - self.start  # excludes validation
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = len(self.batches) * self.config.batch_size
+        self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
+                             "train_seconds": round(self.train_seconds, 2),
+                             "epoch_seconds": round(time.perf_counter() - self.start, 2),
+                             "images_per_s": round(images / self.train_seconds, 1)})
+        path = self.run_dir / f"checkpoint-epoch{epoch + 1:03d}.keras"
+        report.write_atomically(path, lambda tmp: self.model.save(tmp))
+        report.write_json(self.run_dir / CHECKPOINT_STATE, {
+            "checkpoint": path.name, "epoch": epoch + 1, "config": self.config.to_dict(),
+            "history": self.history})
+        for old in self.run_dir.glob("checkpoint-epoch*.keras"):  # only now is the new one in force
+            if old != path:
+                old.unlink()
+
+
+# --------------------------------------------------------------------------- the run folder
+
+def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, force: bool) -> dict | None:
+    """Checks what is in `run_dir`; returns the checkpoint state to resume from, or None."""
+    state_path = run_dir / CHECKPOINT_STATE
+    if force and run_dir.exists():
+        shutil.rmtree(run_dir)
+    elif (run_dir / FINISHED_MARKER).exists():
+        raise CifarEdgeError(f"{run_dir} holds a finished run; pass --force to overwrite it "
+                             "or --name to train another")
+    elif state_path.exists():
+        if not resume:
+            raise CifarEdgeError(f"{run_dir} holds an unfinished run; pass --resume to continue it "
+                                 "or --force to start over")
+        state = report.read_json(state_path)
+        if state["config"] != config.to_dict():
+            changed = sorted(k for k, v in config.to_dict().items() if state["config"].get(k) != v)
+            raise CifarEdgeError(f"cannot resume {run_dir} with different options ({', '.join(changed)}); "
+                                 "resume with the options it was started with, or pass --force")
+        return state
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def distribution_strategy(config: TrainConfig):
+    """The tf.distribute strategy `--distribute` asks for, or None."""
+    if config.distribute == "none":
+        return None
+    if keras.backend.backend() != "tensorflow":
+        raise CifarEdgeError("--distribute mirrored needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
+    import tensorflow as tf
+
+    # All GPUs, else all (logical) CPUs: MirroredStrategy's default would ignore extra CPU devices.
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([d.name for d in devices])
+
+
+def compile_for_training(model: keras.Model, config: TrainConfig, total_steps: int) -> None:
+    optimizer = LookaheadSGD(total_steps=total_steps, coupled_decay=config.weight_decay,
+                             learning_rate=TriangularSchedule(config.lr, total_steps),
+                             momentum=config.momentum, nesterov=True)
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True,
+                                                            label_smoothing=config.label_smoothing),
+                  metrics=["accuracy"])
+
+
+def limit(split: Split, n: int) -> Split:
+    return split.take(slice(0, n)) if n else split
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def predict_logits(model: keras.Model, images: np.ndarray, flip_tta: bool = False) -> np.ndarray:
+    logits = model.predict(images, batch_size=1000, verbose=0)
+    if flip_tta:  # average with the mirror image: reported beside plain accuracy, never instead
+        logits = (logits + model.predict(images[:, :, ::-1], batch_size=1000, verbose=0)) / 2
+    return logits
+
+
+def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(logits.argmax(axis=1) == labels))
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "keras_backend": keras.backend.backend()}
+    for name in ("cifar-edge", "keras", "tensorflow", "jax", "numpy"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+# --------------------------------------------------------------------------- the whole run
+
+def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Path = "runs/standard",
+          resume: bool = False, force: bool = False, progress: bool = True) -> dict:
+    """Trains `config` on the CIFAR-10 found at `data`; returns the metrics written to metrics.json."""
+    started = time.perf_counter()
+    run_dir = Path(run_dir)
+    state = prepare_run_dir(run_dir, config, resume, force)
+    dataset: Dataset = load_cifar10(data)
+    train_split, val_split = train_val_split(limit(dataset.train, config.train_limit), config.val_size, config.seed)
+    test_split = limit(dataset.test, config.test_limit)
+    if len(train_split) < config.batch_size:
+        raise CifarEdgeError(f"{len(train_split)} training images cannot fill one batch of {config.batch_size}")
+
+    precision = resolve_precision(config.precision)
+    keras.mixed_precision.set_global_policy(precision)
+    keras.utils.set_random_seed(config.seed)
+    batches = EpochBatches(train_split, config.batch_size, config.seed, config.translate, config.cutout)
+    batches.epoch = state["epoch"] if state else 0
+    total_steps = config.epochs * len(batches)
+    history = list(state["history"]) if state else []
+    strategy = distribution_strategy(config)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        if state:
+            model = keras.models.load_model(run_dir / state["checkpoint"])
+        else:
+            model = build_model(config.widths)
+            model.get_layer("whiten").set_weights([whitening_kernel(train_split.images[:5000])])
+            compile_for_training(model, config, total_steps)
+    initial_epoch = state["epoch"] if state else 0
+
+    onehot = np.eye(len(CLASSES), dtype="float32")
+    validation = (val_split.images, onehot[val_split.labels]) if len(val_split) else None
+    callbacks = [EpochCheckpoint(run_dir, config, batches, history),
+                 ProgressBar(config.epochs, len(batches), config.batch_size, progress)]
+    try:
+        model.fit(batches, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation,
+                  validation_batch_size=1000, callbacks=callbacks, verbose=0)
+    except KeyboardInterrupt:
+        done = history[-1]["epoch"] if history else 0
+        error = CifarEdgeError(f"interrupted after {done} finished epoch(s); their checkpoint is in "
+                               f"{run_dir}: continue with --resume")
+        error.exit_code = 130
+        raise error from None
+
+    # The deliverable is float32 whatever the training precision: same weights, plain graph.
+    keras.mixed_precision.set_global_policy("float32")
+    final = build_model(config.widths)
+    final.set_weights(model.get_weights())
+    metrics = evaluate_and_report(final, config, dataset, val_split, test_split, history, run_dir,
+                                  wall_seconds=time.perf_counter() - started, precision=precision)
+    for leftover in [run_dir / CHECKPOINT_STATE, *run_dir.glob("checkpoint-epoch*.keras")]:
+        leftover.unlink()
+    return metrics
+
+
+def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Dataset, val_split: Split,
+                        test_split: Split, history: list[dict], run_dir: Path, wall_seconds: float,
+                        precision: str) -> dict:
+    test_logits = predict_logits(model, test_split.images)
+    test_tta_logits = predict_logits(model, test_split.images, flip_tta=True)
+    matrix = report.confusion_matrix(test_split.labels, test_logits.argmax(axis=1))
+    train_seconds = sum(row["train_seconds"] for row in history)
+    metrics = {
+        "test_accuracy": accuracy(test_logits, test_split.labels),
+        "test_accuracy_flip_tta": accuracy(test_tta_logits, test_split.labels),
+        "val_accuracy": accuracy(predict_logits(model, val_split.images), val_split.labels)
+        if len(val_split) else None,
+        "per_class_test_accuracy": report.per_class_accuracy(matrix),
+        "confusion_matrix": matrix.tolist(),
+        "epochs": len(history),
+        "train_images": len(dataset.train) if not config.train_limit else config.train_limit,
+        "val_images": len(val_split),
+        "test_images": len(test_split),
+        "train_wall_seconds": round(sum(row["epoch_seconds"] for row in history), 1),
+        # This invocation, data loading and evaluation included (after --resume: only the rest).
+        "command_wall_seconds": round(wall_seconds, 1),
+        "train_images_per_s": round(sum(r["images_per_s"] * r["train_seconds"] for r in history)
+                                    / train_seconds, 1),
+        "parameters": model.count_params(),
+        "seed": config.seed,
+        "precision": precision,
+        "data": {"path": str(dataset.source), "format": dataset.format, "sha256": dataset.sha256},
+        "config": config.to_dict(),
+        "versions": package_versions(),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "cpu_count": os.cpu_count()},
+    }
+    report.write_atomically(run_dir / "model.keras", lambda tmp: model.save(tmp))
+    report.write_history_csv(run_dir / "history.csv", history)
+    report.plot_history(run_dir / "training_curves.png", history)
+    report.plot_confusion(run_dir / "confusion_matrix.png", matrix,
+                          f"Test set, plain accuracy {metrics['test_accuracy']:.2%}")
+    report.write_json(run_dir / FINISHED_MARKER, metrics)
+    return metrics

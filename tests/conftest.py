@@ -1,0 +1,53 @@
+"""Shared fixtures: the real CIFAR-10 archive (never copied into the project) and small real slices."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar-10-python.tar.gz"
+
+
+def real_archive_path() -> Path:
+    path = Path(os.environ.get("CIFAR_EDGE_DATA") or SHARED_ARCHIVE)
+    if not path.exists():
+        pytest.skip(f"the real CIFAR-10 archive is not at {path}: set CIFAR_EDGE_DATA")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_archive() -> Path:
+    return real_archive_path()
+
+
+@pytest.fixture(scope="session")
+def real_test_split(real_archive):
+    from cifar_edge.data import load_cifar10
+
+    return load_cifar10(real_archive, splits=("test",)).test
+
+
+def batch_pickle(images: np.ndarray, labels, label: bytes = b"slice") -> bytes:
+    """A batch in the official layout: byte-string keys, planar uint8 rows.  Protocol 4, because
+    Python 3 writes bytes under protocol 2 through `_codecs.encode`, which the official files (written
+    by Python 2) never use and the safe loader rightly refuses."""
+    data = images.transpose(0, 3, 1, 2).reshape(len(images), 3072)
+    batch = {b"batch_label": label, b"labels": [int(x) for x in labels], b"data": data,
+             b"filenames": [b"x.png"] * len(images)}
+    return pickle.dumps(batch, protocol=4)
+
+
+def write_tar_gz(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, payload in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return path

@@ -1,0 +1,41 @@
+"""The Raspberry Pi install has no TensorFlow or Keras: the device-side code must not import them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BLOCK_TENSORFLOW = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras", "tf2onnx", "jax"):
+            raise ImportError(f"{name} is not installed on the device")
+sys.meta_path.insert(0, Block())
+"""
+
+
+def run_without_tensorflow(code: str, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", BLOCK_TENSORFLOW + code, *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def test_blocker_really_blocks():
+    result = run_without_tensorflow("import keras")
+    assert result.returncode != 0 and "not installed on the device" in result.stderr
+
+
+def test_device_side_packages_import_without_tensorflow():
+    result = run_without_tensorflow(
+        "import cifar_edge.edge_runtime, cifar_edge.camera_demo, cifar_edge.data, cifar_edge.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('tensorflow', 'keras'))))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_data_info_runs_without_tensorflow(real_archive):
+    result = run_without_tensorflow(
+        "sys.argv = ['cifar-edge', 'data', 'info', '--data', sys.argv[1]]\n"
+        "from cifar_edge.cli import main\nmain()", real_archive)
+    assert result.returncode == 0, result.stderr
+    assert "50000" in result.stdout and "10000" in result.stdout

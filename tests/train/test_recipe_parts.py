@@ -1,0 +1,157 @@
+"""The recipe's parts one at a time: presets and options, schedule, lookahead, augmentation, model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from cifar_edge.data import Split
+from cifar_edge.errors import CifarEdgeError
+from cifar_edge.train import PRESETS, make_config
+from cifar_edge.train.augment import augmented_epoch, cutout, translate_images
+from cifar_edge.train.model import ScaledBias, build_model, whitening_kernel
+from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
+
+
+# --------------------------------------------------------------------------- presets and options
+
+def test_presets_exist_and_grow_in_cost():
+    assert list(PRESETS) == ["smoke", "fast", "standard", "best"]
+    costs = [p.epochs * p.widths[1] ** 2 * (p.train_limit or 50000) for p in PRESETS.values()]
+    assert costs == sorted(costs)
+
+
+def test_any_option_overrides_a_preset_and_none_keeps_it():
+    config = make_config("standard", epochs=3, widths=(8, 16, 16), seed=None)
+    assert config.epochs == 3 and config.widths == (8, 16, 16)
+    assert config.seed == PRESETS["standard"].seed
+    assert dataclasses.replace(config, epochs=PRESETS["standard"].epochs, widths=PRESETS["standard"].widths) \
+        == PRESETS["standard"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"preset": "huge"}, "unknown preset 'huge'"),
+    ({"colour": "red"}, "unknown training option"),
+    ({"precision": "int4"}, "--precision must be"),
+    ({"distribute": "ring"}, "--distribute must be"),
+    ({"epochs": 0}, "must be positive"),
+])
+def test_bad_options_are_clear_errors(kwargs, message):
+    preset = kwargs.pop("preset", "standard")
+    with pytest.raises(CifarEdgeError, match=message):
+        make_config(preset, **kwargs)
+
+
+# --------------------------------------------------------------------------- schedule and optimizer
+
+def test_triangular_schedule_warms_up_then_decays():
+    schedule = TriangularSchedule(peak_lr=2.0, total_steps=100, start=0.2, peak_at=0.25, end=0.1)
+    values = [float(schedule(step)) for step in (0, 25, 100)]
+    assert values == pytest.approx([0.4, 2.0, 0.2])
+    assert float(schedule(10)) == pytest.approx(0.4 + (2.0 - 0.4) * 10 / 25)
+
+
+def test_lookahead_ends_on_the_averaged_weights():
+    """After the last step the model's weights equal the slow (averaged) copy, and lookahead pulls
+    the result back from where plain SGD would have gone."""
+    def run(sync_every):
+        variable = keras.Variable(np.ones(3, "float32"))
+        optimizer = LookaheadSGD(total_steps=7, sync_every=sync_every, learning_rate=0.1, momentum=0.0)
+        for _ in range(7):
+            optimizer.apply([keras.ops.ones(3)], [variable])
+        return optimizer, variable
+
+    optimizer, variable = run(sync_every=2)
+    np.testing.assert_allclose(variable.numpy(), optimizer._slow[0].numpy())
+    _, plain = run(sync_every=10**9)  # syncs only at the last step, where decay is 0.95**5
+    assert np.all(variable.numpy() > 1 - 0.7 - 1e-6) and np.all(plain.numpy() > variable.numpy() - 1)
+
+
+def test_coupled_decay_shrinks_weights_without_gradient():
+    variable = keras.Variable(np.full(2, 10.0, "float32"))
+    optimizer = LookaheadSGD(total_steps=100, coupled_decay=0.5, learning_rate=0.1, momentum=0.0)
+    optimizer.apply([keras.ops.zeros(2)], [variable])
+    np.testing.assert_allclose(variable.numpy(), 10.0 - 0.1 * 0.5 * 10.0)
+
+
+def test_scaled_bias_learns_scale_squared_faster():
+    layer = ScaledBias(scale=8.0)
+    layer.build((None, 2))
+    optimizer = keras.optimizers.SGD(learning_rate=0.01)
+    # d(output)/d(stored) = 8, and the stored value moves 0.01 * 8 -> the bias moves 64 * 0.01.
+    optimizer.apply([keras.ops.ones(2) * 8.0], [layer.bias])
+    np.testing.assert_allclose(layer(np.zeros((1, 2), "float32")), [[-0.64, -0.64]], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- augmentation
+
+def test_translation_shifts_content_by_at_most_pad(real_test_split):
+    images = real_test_split.images[:64]
+    moved = translate_images(images, np.random.default_rng(0), pad=2)
+    assert moved.shape == images.shape and moved.dtype == np.uint8
+    # The central 28x28 of the original appears somewhere within 2 pixels in every image.
+    for original, shifted in zip(images, moved):
+        found = any(np.array_equal(original[2:30, 2:30], shifted[2 + dy:30 + dy, 2 + dx:30 + dx])
+                    for dy in range(-2, 3) for dx in range(-2, 3))
+        assert found
+
+
+def test_alternating_flip_and_determinism(real_test_split):
+    split = Split(real_test_split.images[:200], np.arange(200) % 10)
+    a0, l0 = augmented_epoch(split, seed=1, epoch=0, translate=0)
+    a0_again, _ = augmented_epoch(split, seed=1, epoch=0, translate=0)
+    assert np.array_equal(a0, a0_again)
+    a1, l1 = augmented_epoch(split, seed=1, epoch=1, translate=0)
+
+    def flipped(images, labels):  # which original images came out mirrored
+        out = np.zeros(200, bool)
+        for image, label in zip(images, labels):
+            candidates = np.flatnonzero(split.labels == label)
+            for i in candidates:
+                if np.array_equal(image, split.images[i][:, ::-1]) and not np.array_equal(image, split.images[i]):
+                    out[i] = True
+        return out
+
+    f0, f1 = flipped(a0, l0), flipped(a1, l1)
+    assert 50 < f0.sum() < 150
+    assert not np.any(f0 & f1)  # an image mirrored in epoch 0 is upright in epoch 1
+
+
+def test_cutout_paints_one_square_of_mean_colour():
+    images = np.zeros((10, 32, 32, 3), np.uint8)
+    cutout(images, np.random.default_rng(0), size=8)
+    painted = np.all(images == [125, 123, 114], axis=-1)
+    assert painted.sum(axis=(1, 2)).tolist() == [64] * 10
+
+
+# --------------------------------------------------------------------------- model
+
+def test_model_takes_uint8_rgb_and_returns_ten_logits():
+    model = build_model(widths=(8, 16, 16))
+    assert model.inputs[0].dtype == "uint8" and tuple(model.inputs[0].shape) == (None, 32, 32, 3)
+    logits = model.predict(np.zeros((2, 32, 32, 3), np.uint8), verbose=0)
+    assert logits.shape == (2, 10)
+
+
+def test_standard_network_has_airbench94_size():
+    assert build_model().count_params() == pytest.approx(1.97e6, rel=0.01)
+
+
+def test_whitening_kernel_decorrelates_patches(real_test_split):
+    images = real_test_split.images[:2000]
+    kernel = whitening_kernel(images)
+    assert kernel.shape == (2, 2, 3, 24)
+    model = build_model(widths=(8, 16, 16))
+    model.get_layer("whiten").set_weights([kernel])
+    probe = keras.Model(model.inputs, model.get_layer("whiten").output)
+    features = probe.predict(images, verbose=0).reshape(-1, 24)
+    covariance = features[:, :12].T @ features[:, :12] / len(features)
+    # On the patches it was fitted to, the output second moment is diagonal: lambda / (lambda + eps),
+    # near 1 for the strong directions (strongest first) and shrunk by eps for the faint ones.
+    variances = np.diag(covariance)
+    assert np.abs(covariance - np.diag(variances)).max() < 1e-3
+    assert np.all(np.diff(variances) <= 1e-3) and variances[0] == pytest.approx(1.0, abs=1e-3)
+    np.testing.assert_allclose(features[:, 12:], -features[:, :12], atol=1e-5)  # the negated half

@@ -1,0 +1,183 @@
+"""Whole training runs at smoke size on the real data: artifacts, refusal to overwrite,
+kill-and-resume, the CLI's contract, and the distributed path."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from cifar_edge.errors import CifarEdgeError
+from cifar_edge.train import make_config, train
+
+ARTIFACTS = {"model.keras", "metrics.json", "history.csv", "training_curves.png", "confusion_matrix.png"}
+
+
+def cli(*args, env=None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cifar_edge", *map(str, args)], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(real_archive, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "smoke"
+    metrics = train(make_config("smoke"), data=real_archive, run_dir=run_dir, progress=False)
+    return run_dir, metrics
+
+
+def test_smoke_training_writes_every_artifact(smoke_run, real_archive):
+    run_dir, metrics = smoke_run
+    assert {p.name for p in run_dir.iterdir()} == ARTIFACTS  # and no checkpoint left behind
+    assert json.loads((run_dir / "metrics.json").read_text()) == metrics
+    assert metrics["epochs"] == 2 and metrics["test_images"] == 512 and metrics["val_images"] == 256
+    for key in ("test_accuracy", "test_accuracy_flip_tta", "val_accuracy"):
+        assert 0.15 < metrics[key] <= 1.0  # better than chance (0.10) after 2 tiny epochs
+    assert set(metrics["per_class_test_accuracy"]) == {"airplane", "automobile", "bird", "cat", "deer",
+                                                       "dog", "frog", "horse", "ship", "truck"}
+    assert np.array(metrics["confusion_matrix"]).sum() == 512
+    assert metrics["data"]["format"] == "archive" and len(metrics["data"]["sha256"]) == 64
+    assert {"keras", "numpy", "python"} <= set(metrics["versions"])
+    assert metrics["train_images_per_s"] > 0 and metrics["seed"] == 0
+    history = (run_dir / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch,") and len(history) == 3
+    for png in ("training_curves.png", "confusion_matrix.png"):
+        assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_saved_model_is_float32_and_reproduces_the_reported_accuracy(smoke_run, real_test_split):
+    run_dir, metrics = smoke_run
+    model = keras.models.load_model(run_dir / "model.keras")
+    assert model.inputs[0].dtype == "uint8"
+    assert all(w.dtype == "float32" for w in model.weights)
+    assert model.dtype_policy.name == "float32"
+    logits = model.predict(real_test_split.images[:512], verbose=0)
+    assert np.mean(logits.argmax(1) == real_test_split.labels[:512]) == pytest.approx(metrics["test_accuracy"])
+
+
+def test_finished_run_is_not_overwritten_without_force(smoke_run, real_archive):
+    run_dir, metrics = smoke_run
+    before = (run_dir / "model.keras").read_bytes()
+    with pytest.raises(CifarEdgeError, match="finished run; pass --force"):
+        train(make_config("smoke"), data=real_archive, run_dir=run_dir, progress=False)
+    assert (run_dir / "model.keras").read_bytes() == before
+
+
+def test_force_starts_over(real_archive, tmp_path):
+    run_dir = tmp_path / "again"
+    run_dir.mkdir()
+    (run_dir / "metrics.json").write_text("{}")
+    metrics = train(make_config("smoke", epochs=1), data=real_archive, run_dir=run_dir, force=True,
+                    progress=False)
+    assert metrics["epochs"] == 1
+
+
+def wait_for(predicate, timeout: float, process: subprocess.Popen):
+    deadline = time.time() + timeout
+    while not predicate():
+        if process.poll() is not None:
+            raise AssertionError(f"training exited early: {process.stderr.read()}")
+        if time.time() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_its_last_epoch_with_the_same_schedule(real_archive, tmp_path):
+    args = ["train", "--preset", "smoke", "--epochs", "6", "--data", real_archive, "--runs-dir", tmp_path,
+            "--name", "killed", "--no-progress"]
+    run_dir = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "cifar_edge", *map(str, args)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    state = run_dir / "checkpoint.json"
+    wait_for(lambda: state.exists() and json.loads(state.read_text())["epoch"] >= 2, 120, process)
+    process.send_signal(signal.SIGKILL)  # no chance to clean up
+    process.wait()
+    killed_at = json.loads(state.read_text())["epoch"]
+    assert 2 <= killed_at < 6 and not (run_dir / "metrics.json").exists()
+
+    refused = cli(*args)
+    assert refused.returncode == 1 and "unfinished run; pass --resume" in refused.stderr
+
+    resumed = cli(*args, "--resume", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    metrics = json.loads(resumed.stdout)
+    assert metrics["epochs"] == 6
+    rows = (run_dir / "history.csv").read_text().splitlines()[1:]
+    assert [int(float(r.split(",")[0])) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert not list(run_dir.glob("checkpoint*"))
+
+
+def test_resume_with_other_options_is_refused(real_archive, tmp_path):
+    from cifar_edge.train.report import write_json
+
+    run_dir = tmp_path / "half"
+    write_json(run_dir / "checkpoint.json", {"checkpoint": "x.keras", "epoch": 1, "history": [],
+                                             "config": make_config("smoke").to_dict()})
+    with pytest.raises(CifarEdgeError, match=r"different options \(epochs\)"):
+        train(make_config("smoke", epochs=5), data=real_archive, run_dir=run_dir, resume=True, progress=False)
+
+
+def test_cli_options_override_the_preset_and_are_recorded(real_archive, tmp_path):
+    result = cli("train", "--preset", "smoke", "--epochs", "1", "--widths", "8,16,16", "--seed", "7",
+                 "--data", real_archive, "--runs-dir", tmp_path, "--no-progress", "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["epochs"] == 1 and metrics["seed"] == 7
+    assert metrics["config"]["widths"] == [8, 16, 16] and metrics["config"]["batch_size"] == 128
+    assert (tmp_path / "smoke" / "metrics.json").exists()  # --name defaults to the preset
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--preset", "nope"], "error: unknown preset 'nope'"),
+    (["train", "--widths", "1,2"], "error: --widths takes three"),
+    (["train", "--preset", "smoke", "--data", "/no/such/file"], "error: --data points to /no/such/file"),
+    (["data", "info", "--data", "/no/such/file"], "error: --data points to /no/such/file"),
+])
+def test_cli_errors_are_one_line_without_traceback(args, message):
+    result = cli(*args)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_data_info_reports_counts_and_sha(real_archive):
+    result = cli("data", "info", "--data", real_archive, "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["format"] == "archive" and info["splits"]["train"]["images"] == 50000
+    assert info["splits"]["test"]["per_class"] == [1000] * 10
+    assert len(info["sha256"]) == 64
+
+
+def test_help_explains_the_commands():
+    result = cli("--help")
+    assert result.returncode == 0 and "train" in result.stdout and "data" in result.stdout
+    assert "--resume" in cli("train", "--help").stdout
+
+
+MIRRORED_SCRIPT = """
+import sys, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from cifar_edge.train import make_config, train
+from cifar_edge.train.trainer import distribution_strategy
+config = make_config("smoke", distribute="mirrored", epochs=1)
+metrics = train(config, data=sys.argv[1], run_dir=sys.argv[2], progress=False)
+print("replicas", distribution_strategy(config).num_replicas_in_sync, "epochs", metrics["epochs"])
+"""
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_trains_across_two_logical_cpus(real_archive, tmp_path):
+    result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, real_archive, tmp_path / "mirrored"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "replicas 2 epochs 1" in result.stdout
+    assert (tmp_path / "mirrored" / "model.keras").exists()
