@@ -38,7 +38,11 @@ FINISHED_MARKER = "metrics.json"
 # --------------------------------------------------------------------------- callbacks
 
 class ProgressBar(keras.callbacks.Callback):
-    """One tqdm bar per epoch: ETA, images/s, loss and accuracy; validation accuracy at the end."""
+    """One tqdm bar per epoch: ETA, images/s, loss and accuracy; validation accuracy at the end.
+
+    With the bar off (logs, CI) it prints one summary line per epoch instead, so a background
+    run's log still shows how it is going.
+    """
 
     def __init__(self, epochs: int, steps: int, batch_size: int, enabled: bool = True):
         super().__init__()
@@ -59,6 +63,12 @@ class ProgressBar(keras.callbacks.Callback):
         if "val_accuracy" in logs:
             self.bar.set_postfix_str(f"{self.bar.postfix}, val_acc={float(logs['val_accuracy']):.4f}")
         self.bar.close()
+        if not self.enabled:
+            seconds = time.perf_counter() - self.start
+            print(f"epoch {epoch + 1}/{self.epochs}: {seconds:.0f}s, "
+                  f"{self.steps * self.batch_size / seconds:.0f} img/s, loss {logs['loss']:.4f}, "
+                  f"acc {logs['accuracy']:.4f}, val_acc {logs.get('val_accuracy', float('nan')):.4f}",
+                  file=sys.stderr, flush=True)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
