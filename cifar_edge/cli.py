@@ -103,6 +103,79 @@ def train(
                f"({metrics['train_images_per_s']:.0f} images/s, {metrics['precision']})")
 
 
+@app.command()
+def export(
+    source: Path = typer.Argument(..., help="A finished run folder (runs/NAME) or a model.keras file."),
+    out: Optional[Path] = typer.Option(None, help="Output folder. Default: exports/<run name>."),
+    formats: str = typer.Option("all", help="Comma-separated subset of tflite-fp32, tflite-fp16, "
+                                "tflite-dynamic, tflite-int8, onnx-fp32, onnx-int8."),
+    calib: int = typer.Option(1000, help="Training images (class-balanced) that calibrate the int8 files."),
+    seed: int = typer.Option(0, help="Seed of the calibration image choice."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    force: bool = typer.Option(False, help="Overwrite files that already exist in the output folder."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
+):
+    """Convert a trained model to TFLite (fp32, fp16, dynamic-range, full-integer int8) and ONNX
+    (fp32, int8), each file carrying its labels and input contract; writes model_card.json."""
+    from cifar_edge.export import export as run_export
+
+    card = run_export(source, out=out, formats=formats, calib=calib, data=data, seed=seed, force=force,
+                      progress=progress)
+    if as_json:
+        return print_json(card)
+    for fmt, entry in card["files"].items():
+        typer.echo(f"{fmt:<16}{entry['bytes'] / 1e6:>8.2f} MB  {Path(card['out']) / entry['file']}")
+    typer.echo(f"\nnext: cifar-edge compare {card['out']}")
+
+
+@app.command()
+def compare(
+    export_dir: Path = typer.Argument(..., help="A folder made by `cifar-edge export`."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    max_drop: Optional[float] = typer.Option(None, help="Exit 1 if any file loses more than this many "
+                                             "percentage points of accuracy against the float model."),
+    json_file: Optional[Path] = typer.Option(None, "--json", help="Also write the results to this JSON file."),
+    limit: int = typer.Option(0, help="Score only the first N test images (0 = all 10,000)."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+):
+    """Score the float model and every exported file on the test set through the device runtimes;
+    prints size, accuracy, change vs float, agreement and latency, and writes compare.json/.md."""
+    from cifar_edge.export.compare import compare as run_compare, failures, markdown_table
+    from cifar_edge.train.report import write_json
+
+    result = run_compare(export_dir, data=data, limit=limit, progress=progress)
+    typer.echo(markdown_table(result["rows"]))
+    typer.echo(f"\n{result['test_images']} test images; latency: batch 1, 1 thread, median and p90 of "
+               f"{result['latency']['runs']} calls. Written: {export_dir}/compare.json, compare.md, confusion_*.png")
+    if json_file:
+        write_json(json_file, result)
+    problems = failures(result, max_drop)
+    for problem in problems:
+        typer.echo(f"FAIL: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def benchmark(
+    models: list[Path] = typer.Argument(..., help="Exported .tflite or .onnx files."),
+    threads: int = typer.Option(1, help="Interpreter threads."),
+    runs: int = typer.Option(200, help="Timed single-image calls per model (after 20 warm-up calls)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+):
+    """Latency per image (batch 1) of exported models: median, p90 and mean after warm-up."""
+    from cifar_edge.edge_runtime import measure_latency
+
+    results = [{"model": str(m), "bytes": m.stat().st_size if m.is_file() else None,
+                **measure_latency(m, threads=threads, runs=runs)} for m in models]
+    if as_json:
+        return print_json(results)
+    typer.echo(f"{'model':<40}{'size MB':>9}{'median ms':>11}{'p90 ms':>9}{'mean ms':>9}   threads={threads}")
+    for r in results:
+        typer.echo(f"{r['model']:<40}{r['bytes'] / 1e6:>9.2f}{r['median_ms']:>11.3f}{r['p90_ms']:>9.3f}{r['mean_ms']:>9.3f}")
+
+
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not for users
     try:

@@ -1,0 +1,101 @@
+"""The interpreters a device runs exported models with, behind one tiny interface.
+
+`.tflite` runs in the LiteRT interpreter (`ai-edge-litert`), else the older `tflite-runtime`, else
+the interpreter bundled with TensorFlow (workstations only: imported last, so a Pi never needs it).
+`.onnx` runs in ONNX Runtime.  Each backend takes a uint8 NHWC batch and returns float32 scores:
+an int8 output is dequantized here, with the scale and zero point stored in the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cifar_edge.errors import CifarEdgeError
+
+
+def tflite_interpreter_class():
+    """The best TFLite interpreter installed, or an error naming the package to install."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+        return Interpreter
+    except ImportError:
+        pass
+    try:
+        from tflite_runtime.interpreter import Interpreter
+        return Interpreter
+    except ImportError:
+        pass
+    try:
+        from tensorflow.lite import Interpreter  # workstation fallback
+        return Interpreter
+    except ImportError:
+        raise CifarEdgeError("running .tflite models needs a TFLite interpreter: "
+                             "pip install ai-edge-litert") from None
+
+
+def open_onnx_session(path: Path, threads: int):
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise CifarEdgeError("running .onnx models needs ONNX Runtime: pip install onnxruntime") from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # ORT warns about every unused initializer otherwise
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf types
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CifarEdgeError(f"{path} is not a loadable ONNX model (truncated or corrupt?): {first_line}") from exc
+
+
+class TFLiteBackend:
+    def __init__(self, path: Path, threads: int):
+        from cifar_edge.edge_runtime.model_info import read_tflite_metadata
+
+        data = path.read_bytes()
+        read_tflite_metadata(data, str(path))  # clear error for a truncated or foreign file
+        try:
+            self.interpreter = tflite_interpreter_class()(model_content=data, num_threads=threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise CifarEdgeError(f"{path} is not a loadable TFLite model (truncated or corrupt?): {exc}") from exc
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self.input_dtype = np.dtype(self.input["dtype"])
+        self.batch = None
+
+    def run(self, images: np.ndarray) -> np.ndarray:
+        if len(images) != self.batch:  # resizing re-plans memory: only when the batch size changes
+            self.interpreter.resize_tensor_input(self.input["index"], list(images.shape))
+            self.interpreter.allocate_tensors()
+            self.batch = len(images)
+        self.interpreter.set_tensor(self.input["index"], images.astype(self.input_dtype, copy=False))
+        self.interpreter.invoke()
+        out = self.interpreter.get_tensor(self.output["index"])
+        scale, zero_point = self.output["quantization"]
+        if out.dtype != np.float32 and scale:
+            out = (out.astype(np.float32) - zero_point) * scale
+        return out.astype(np.float32, copy=False)
+
+
+class ONNXBackend:
+    def __init__(self, path: Path, threads: int):
+        self.session = open_onnx_session(path, threads)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def run(self, images: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: images})[0].astype(np.float32, copy=False)
+
+
+def open_backend(path: str | Path, threads: int = 1):
+    path = Path(path)
+    if not path.is_file():
+        raise CifarEdgeError(f"model file {path} does not exist")
+    if path.suffix == ".tflite":
+        return TFLiteBackend(path, threads)
+    if path.suffix == ".onnx":
+        return ONNXBackend(path, threads)
+    raise CifarEdgeError(f"{path}: expected a .tflite or .onnx file made by `cifar-edge export`")

@@ -1,0 +1,46 @@
+"""`Classifier`: one exported model file, ready to score uint8 RGB 32x32 images.
+
+It picks the interpreter by file type (see `backends`), reads the labels and input contract from the
+file's own metadata (see `model_info`), and scores batches of any size.  Nothing here imports
+TensorFlow: this is what runs on the Raspberry Pi.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cifar_edge.edge_runtime.backends import open_backend
+from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT, read_model_info
+from cifar_edge.errors import CifarEdgeError
+
+DEFAULT_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+class Classifier:
+    def __init__(self, path: str | Path, threads: int = 1):
+        self.path = Path(path)
+        self.backend = open_backend(self.path, threads)
+        self.info = read_model_info(self.path) or {}
+        self.labels = tuple(self.info.get("labels", DEFAULT_LABELS))
+        contract = self.info.get("input", INPUT_CONTRACT)
+        self.input_shape = (contract["height"], contract["width"], 3)
+
+    def scores(self, images: np.ndarray, batch_size: int = 250, progress=None) -> np.ndarray:
+        """Raw model outputs (logits) for a uint8 (N, 32, 32, 3) RGB batch, `batch_size` at a time.
+        `progress`, if given, is called with the number of images done after each batch."""
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.shape[1:] != self.input_shape:
+            raise CifarEdgeError(f"{self.path.name} takes uint8 RGB images of shape (N, "
+                                 f"{', '.join(map(str, self.input_shape))}), got {images.dtype} {images.shape}")
+        outputs = []
+        for start in range(0, len(images), batch_size):
+            outputs.append(self.backend.run(np.ascontiguousarray(images[start:start + batch_size])))
+            if progress:
+                progress(len(outputs[-1]))
+        return np.concatenate(outputs) if outputs else np.zeros((0, len(self.labels)), np.float32)
+
+    def predict(self, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
+        """Class indices for a uint8 (N, 32, 32, 3) RGB batch."""
+        return self.scores(images, batch_size).argmax(axis=1)

@@ -1,0 +1,113 @@
+"""What an exported model says about itself, so a device needs no training code to use it.
+
+Every file `cifar-edge export` writes carries one JSON document under the key `cifar_edge`:
+class labels, the input contract (NHWC uint8 RGB 32x32), model version, format and the SHA-256 of
+the Keras model it came from.  In a .tflite file it is a named entry of the flatbuffer's `metadata`
+table (the standard place for producer metadata, readable with the schema alone); in an .onnx file
+it is a `metadata_props` entry, which ONNX Runtime exposes as custom metadata.
+
+This module also answers "is this .tflite really full-integer?" by reading every tensor's type from
+the flatbuffer, because a dynamic-range file (float activations) mislabelled int8 is a known trap.
+Only the flatbuffer schema shipped with ai-edge-litert is used: no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cifar_edge.errors import CifarEdgeError
+
+METADATA_KEY = "cifar_edge"
+INPUT_CONTRACT = {"layout": "NHWC", "dtype": "uint8", "color": "RGB", "height": 32, "width": 32,
+                  "range": [0, 255]}
+TFLITE_IDENTIFIER = b"TFL3"
+
+
+def _schema():
+    try:
+        from ai_edge_litert import schema_py_generated
+    except ImportError as exc:
+        raise CifarEdgeError("reading .tflite metadata needs the LiteRT package: pip install ai-edge-litert") from exc
+    return schema_py_generated
+
+
+def _tflite_model(data: bytes, name: str):
+    schema = _schema()
+    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
+        raise CifarEdgeError(f"{name} is not a TFLite model (no TFL3 identifier)")
+    try:
+        return schema.Model.GetRootAs(data, 0)
+    except Exception as exc:  # flatbuffers raises assorted errors on garbage offsets
+        raise CifarEdgeError(f"{name} is a corrupt or truncated TFLite model: {exc}") from exc
+
+
+def embed_tflite_metadata(model: bytes, info: dict) -> bytes:
+    """Returns `model` with `info` stored as JSON under the `cifar_edge` metadata entry (replaced
+    if present)."""
+    import flatbuffers
+
+    schema = _schema()
+    tree = schema.ModelT.InitFromObj(_tflite_model(model, "the converted model"))
+    payload = schema.BufferT()
+    payload.data = list(json.dumps(info, sort_keys=True).encode())
+    tree.buffers = list(tree.buffers or []) + [payload]
+    entry = schema.MetadataT()
+    entry.name, entry.buffer = METADATA_KEY, len(tree.buffers) - 1
+    kept = [m for m in (tree.metadata or []) if m.name not in (METADATA_KEY, METADATA_KEY.encode())]
+    tree.metadata = kept + [entry]
+    builder = flatbuffers.Builder(len(model) + 4096)
+    builder.Finish(tree.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
+    return bytes(builder.Output())
+
+
+def read_tflite_metadata(data: bytes, name: str = "model") -> dict | None:
+    """The `cifar_edge` JSON of a .tflite file's bytes, or None when the file has none."""
+    model = _tflite_model(data, name)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() == METADATA_KEY.encode():
+            raw = model.Buffers(entry.Buffer()).DataAsNumpy()
+            try:
+                return json.loads(raw.tobytes())
+            except (ValueError, AttributeError) as exc:
+                raise CifarEdgeError(f"{name} has unreadable cifar_edge metadata") from exc
+    return None
+
+
+def tflite_tensor_types(data: bytes, name: str = "model") -> dict[str, list[str]]:
+    """Maps each tensor type name (INT8, FLOAT32, ...) to the tensors of that type, all subgraphs."""
+    schema = _schema()
+    model = _tflite_model(data, name)
+    type_names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    found: dict[str, list[str]] = {}
+    for s in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(s)
+        for t in range(graph.TensorsLength()):
+            tensor = graph.Tensors(t)
+            found.setdefault(type_names.get(tensor.Type(), str(tensor.Type())), []).append(
+                (tensor.Name() or b"").decode(errors="replace"))
+    return found
+
+
+def full_integer_violations(data: bytes, name: str = "model") -> list[str]:
+    """Tensors that a full-integer model must not have: any float.  INT8 activations and weights,
+    INT32 biases and shapes, and the UINT8 camera input are all integer, so they pass."""
+    types = tflite_tensor_types(data, name)
+    return [f"{kind} {tensor}" for kind, tensors in sorted(types.items())
+            if kind.startswith(("FLOAT", "BFLOAT", "COMPLEX")) for tensor in tensors]
+
+
+def read_model_info(path: str | Path) -> dict | None:
+    """The `cifar_edge` metadata of an exported .tflite or .onnx file, or None if it has none."""
+    path = Path(path)
+    if not path.is_file():
+        raise CifarEdgeError(f"model file {path} does not exist")
+    if path.suffix == ".tflite":
+        return read_tflite_metadata(path.read_bytes(), str(path))
+    if path.suffix == ".onnx":
+        from cifar_edge.edge_runtime.backends import open_onnx_session
+
+        meta = open_onnx_session(path, threads=1).get_modelmeta().custom_metadata_map
+        return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else None
+    raise CifarEdgeError(f"{path}: expected a .tflite or .onnx file")

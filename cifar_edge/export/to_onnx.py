@@ -1,0 +1,103 @@
+"""Keras model -> .onnx: float32 with tf2onnx, int8 with ONNX Runtime's static quantization.
+
+The int8 file is QDQ format with per-channel weights, calibrated on the same training images as the
+TFLite int8 file, so the two quantized formats are comparable.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+OPSET = 17
+_ERFC_REGISTERED = False
+
+
+def register_erfc():
+    """Teaches tf2onnx TensorFlow's Erfc, as erfc(x) = 1 - erf(x).
+
+    Keras' exact GELU is 0.5 * x * erfc(-x / sqrt(2)), and tf2onnx 1.17 copies Erfc into the graph
+    unconverted: ONNX has no such op, so ONNX Runtime refuses the file.  The rewrite loses nothing
+    that matters here: where erfc is tiny, GELU's output is ~0 either way.
+    """
+    global _ERFC_REGISTERED
+    if _ERFC_REGISTERED:
+        return
+    from tf2onnx import utils
+    from tf2onnx.handler import tf_op
+
+    @tf_op("Erfc")
+    class Erfc:  # noqa: F841  (registered by the decorator)
+        @classmethod
+        def version_9(cls, ctx, node, **kwargs):
+            dtype = ctx.get_dtype(node.input[0])
+            one = ctx.make_const(utils.make_name("erfc_one"), np.array(1, utils.map_onnx_to_numpy_type(dtype)))
+            node.type = "Erf"
+            one_minus = ctx.insert_new_node_on_output("Sub", node.output[0], name=utils.make_name("erfc"))
+            ctx.replace_inputs(one_minus, [one.output[0], node.output[0]])
+            ctx.set_dtype(one_minus.output[0], dtype)
+            ctx.copy_shape(node.output[0], one_minus.output[0])
+
+    _ERFC_REGISTERED = True
+
+
+def convert_fp32(model) -> bytes:
+    """Float32 ONNX with a uint8 input `image` and an output `logits`, batch size left open."""
+    import tf2onnx
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    from cifar_edge.export.to_tflite import uint8_signature
+
+    register_erfc()
+    # Freeze first: the normalisation constants are captured tensors, which tf2onnx's from_function
+    # would turn into extra graph inputs.
+    frozen = convert_variables_to_constants_v2(uint8_signature(model)[1])
+    (image,), (logits,) = [t.name for t in frozen.inputs], [t.name for t in frozen.outputs]
+    proto, _ = tf2onnx.convert.from_graph_def(frozen.graph.as_graph_def(), input_names=[image],
+                                              output_names=[logits], opset=OPSET,
+                                              tensors_to_rename={image: "image", logits: "logits"})
+    return proto.SerializeToString()
+
+
+class _Calibration:
+    """ONNX Runtime's CalibrationDataReader protocol over a uint8 image array, 50 at a time."""
+
+    def __init__(self, input_name: str, images: np.ndarray, batch: int = 50):
+        self.batches = iter([{input_name: images[i:i + batch]} for i in range(0, len(images), batch)])
+
+    def get_next(self):
+        return next(self.batches, None)
+
+
+def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray) -> bytes:
+    """Static int8 quantization of a float ONNX model: QDQ, per-channel weights, int8 activations."""
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source, prepared, quantized = (Path(tmp) / n for n in ("fp32.onnx", "prep.onnx", "int8.onnx"))
+        source.write_bytes(fp32_model)
+        # Folds constants and infers shapes first, as ORT's quantization guide recommends.
+        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+        input_name = onnx.load(str(prepared)).graph.input[0].name
+        quantize_static(str(prepared), str(quantized), _Calibration(input_name, calibration_images),
+                        quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod.MinMax)
+        return quantized.read_bytes()
+
+
+def with_metadata(model_bytes: bytes, key: str, value: str) -> bytes:
+    """Returns the ONNX model with `key: value` in its metadata_props (replaced if present)."""
+    import onnx
+
+    proto = onnx.load_from_string(model_bytes)
+    kept = [p for p in proto.metadata_props if p.key != key]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(kept)
+    proto.metadata_props.add(key=key, value=value)
+    proto.producer_name = "cifar-edge"
+    return proto.SerializeToString()
