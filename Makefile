@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine with python3:
-#   make run    creates .venv, installs cifar-edge[train,export,dev], trains the standard preset
+#   make run    creates .venv, installs cifar-edge[train,export,dev], trains the standard preset,
+#               exports it to TFLite/ONNX and compares every file with the float model
 #   make test   creates .venv the same way and runs the test suite
 VENV   ?= .venv
 PYTHON ?= python3
@@ -23,7 +24,12 @@ run: $(VENV)/.installed
 	$(CLI) data info $(DATA_OPT)
 	@# --resume: a run killed halfway continues; a finished one is only reported.
 	test -f runs/standard/metrics.json || $(CLI) train --preset standard --name standard --resume $(DATA_OPT)
-	$(VENV)/bin/python -m json.tool runs/standard/metrics.json | head -n 4
+	@# model_card.json is written last: without it an export was cut short, so it is redone.
+	test -f exports/standard/model_card.json || $(CLI) export runs/standard --force $(DATA_OPT)
+	$(CLI) compare exports/standard --max-drop 0.5 $(DATA_OPT)
+	@echo
+	@echo "report: exports/standard/compare.md, runs/standard/metrics.json and the PNGs beside them"
+	@echo "next:   $(CLI) benchmark exports/standard/model_int8.tflite"
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q

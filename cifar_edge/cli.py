@@ -176,6 +176,78 @@ def benchmark(
         typer.echo(f"{r['model']:<40}{r['bytes'] / 1e6:>9.2f}{r['median_ms']:>11.3f}{r['p90_ms']:>9.3f}{r['mean_ms']:>9.3f}")
 
 
+MODEL_SUFFIXES = (".tflite", ".onnx")
+
+
+def default_model() -> Path:
+    """The released int8 model shipped with the package (models/), for users who trained nothing."""
+    from cifar_edge.edge_runtime.released import released_model_path
+
+    return released_model_path()
+
+
+@app.command()
+def predict(
+    paths: list[Path] = typer.Argument(..., help="Images (PNG, JPEG, BMP, WebP; any size, gray, RGB, RGBA, "
+                                       "8 or 16 bit). A first argument ending in .tflite/.onnx is the model."),
+    model: Optional[Path] = typer.Option(None, help="Exported .tflite or .onnx model. Default: the released "
+                                         "int8 model in models/."),
+    top_k: int = typer.Option(1, help="How many classes to show per image."),
+    threads: int = typer.Option(1, help="Interpreter threads."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per image: path, label, index, "
+                                 "confidence, top_k."),
+):
+    """Classify image files; a file that cannot be read gets one error line and the rest go on
+    (exit code 1 if any failed)."""
+    from cifar_edge.edge_runtime import Classifier
+    from cifar_edge.edge_runtime.images import read_image_rgb
+
+    if model is None and paths and paths[0].suffix in MODEL_SUFFIXES:
+        model, paths = paths[0], paths[1:]
+    if not paths:
+        raise CifarEdgeError("no image given: cifar-edge predict [MODEL] IMAGE...")
+    classifier = Classifier(model or default_model(), threads=threads)
+    failed = 0
+    for path in paths:
+        try:
+            prediction = classifier.classify(read_image_rgb(path))
+        except CifarEdgeError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        top = prediction.top_k(max(1, top_k), classifier.labels)
+        if as_json:
+            typer.echo(json.dumps({"path": str(path), "label": prediction.label, "index": prediction.index,
+                                   "confidence": round(prediction.confidence, 6), "top_k": top}))
+        else:
+            typer.echo(f"{path}: " + ", ".join(f"{t['label']} {t['confidence']:.1%}" for t in top))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def camera(
+    model: Optional[Path] = typer.Option(None, help="Exported .tflite or .onnx model. Default: the released "
+                                         "int8 model in models/."),
+    source: str = typer.Option("0", help="Webcam index (0) or /dev/video* path, a video file, a folder of "
+                               "images, or 'picamera2' for the Raspberry Pi camera."),
+    headless: Optional[bool] = typer.Option(None, "--headless/--window", help="JSON lines instead of a "
+                                            "window. Default: headless when there is no display."),
+    output: Optional[Path] = typer.Option(None, help="Append the JSON lines to this file instead of stdout."),
+    max_frames: int = typer.Option(0, help="Stop after N frames (0 = until the source ends or Ctrl-C)."),
+    threads: int = typer.Option(2, help="Interpreter threads."),
+    retries: int = typer.Option(5, help="Reconnection attempts when a live camera disconnects."),
+):
+    """Classify camera frames live: a window with label, confidence bar and FPS, or one JSON line per
+    frame (frame, time, label, index, confidence, latency_ms)."""
+    from cifar_edge.camera_demo import run_camera
+
+    summary = run_camera(model or default_model(), source, headless=headless, output=output,
+                         max_frames=max_frames, threads=threads, retries=retries)
+    typer.echo(f"{summary['frames']} frames in {summary['seconds']:.1f}s ({summary['fps']} frames/s); "
+               f"ended: {summary['ended']}", err=True)
+
+
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not for users
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -32,6 +34,33 @@ def real_test_split(real_archive):
     from cifar_edge.data import load_cifar10
 
     return load_cifar10(real_archive, splits=("test",)).test
+
+
+@pytest.fixture(scope="session")
+def smoke_run(real_archive, tmp_path_factory):
+    """One finished smoke-preset run (a tiny net, seconds), shared by the training and export tests."""
+    from cifar_edge.train import make_config, train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "smoke"
+    metrics = train(make_config("smoke"), data=real_archive, run_dir=run_dir, progress=False)
+    return run_dir, metrics
+
+
+@pytest.fixture(scope="session")
+def exported(smoke_run, real_archive, tmp_path_factory):
+    """The smoke run exported to every format: (run_dir, export_dir, model card)."""
+    from cifar_edge.export import export
+
+    run_dir, _ = smoke_run
+    out = tmp_path_factory.mktemp("exports") / "smoke"
+    card = export(run_dir, out=out, calib=100, data=real_archive, progress=False)
+    return run_dir, out, card
+
+
+def cli(*args, env=None, **kwargs) -> subprocess.CompletedProcess:
+    """Runs `python -m cifar_edge ARGS` as a user would, capturing its output."""
+    return subprocess.run([sys.executable, "-m", "cifar_edge", *map(str, args)], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, **kwargs)
 
 
 def batch_pickle(images: np.ndarray, labels, label: bytes = b"slice") -> bytes:

@@ -7,15 +7,34 @@ TensorFlow: this is what runs on the Raspberry Pi.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cifar_edge.edge_runtime.backends import open_backend
 from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT, read_model_info
+from cifar_edge.edge_runtime.preprocess import to_model_input
 from cifar_edge.errors import CifarEdgeError
 
 DEFAULT_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    index: int
+    confidence: float
+    probabilities: np.ndarray  # (10,), softmax of the logits, in label order
+
+    def top_k(self, k: int, labels) -> list[dict]:
+        order = np.argsort(-self.probabilities)[:k]
+        return [{"label": labels[i], "index": int(i), "confidence": float(self.probabilities[i])} for i in order]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 class Classifier:
@@ -44,3 +63,13 @@ class Classifier:
     def predict(self, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
         """Class indices for a uint8 (N, 32, 32, 3) RGB batch."""
         return self.scores(images, batch_size).argmax(axis=1)
+
+    def classify_batch(self, images) -> list[Prediction]:
+        """RGB pictures of any size (uint8 or uint16, gray, RGB or RGBA) -> one Prediction each."""
+        batch = np.stack([to_model_input(image, self.input_shape[0]) for image in images])
+        probabilities = softmax(self.scores(batch))
+        return [Prediction(self.labels[int(p.argmax())], int(p.argmax()), float(p.max()), p) for p in probabilities]
+
+    def classify(self, image: np.ndarray) -> Prediction:
+        """One RGB picture of any size -> its Prediction (centre square, area-resized to 32x32)."""
+        return self.classify_batch([image])[0]

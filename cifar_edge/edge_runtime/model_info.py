@@ -36,10 +36,19 @@ def _tflite_model(data: bytes, name: str):
     schema = _schema()
     if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
         raise CifarEdgeError(f"{name} is not a TFLite model (no TFL3 identifier)")
+    return schema.Model.GetRootAs(data, 0)
+
+
+def _parse(data: bytes, name: str, read):
+    """`read(model)` with any decoding failure turned into one clear error: flatbuffers reads
+    lazily, so a truncated file fails at the first out-of-range offset, with assorted exceptions."""
+    model = _tflite_model(data, name)
     try:
-        return schema.Model.GetRootAs(data, 0)
-    except Exception as exc:  # flatbuffers raises assorted errors on garbage offsets
-        raise CifarEdgeError(f"{name} is a corrupt or truncated TFLite model: {exc}") from exc
+        return read(model)
+    except CifarEdgeError:
+        raise
+    except Exception as exc:
+        raise CifarEdgeError(f"{name} is a corrupt or truncated TFLite model") from exc
 
 
 def embed_tflite_metadata(model: bytes, info: dict) -> bytes:
@@ -48,7 +57,7 @@ def embed_tflite_metadata(model: bytes, info: dict) -> bytes:
     import flatbuffers
 
     schema = _schema()
-    tree = schema.ModelT.InitFromObj(_tflite_model(model, "the converted model"))
+    tree = _parse(model, "the converted model", schema.ModelT.InitFromObj)
     payload = schema.BufferT()
     payload.data = list(json.dumps(info, sort_keys=True).encode())
     tree.buffers = list(tree.buffers or []) + [payload]
@@ -63,31 +72,41 @@ def embed_tflite_metadata(model: bytes, info: dict) -> bytes:
 
 def read_tflite_metadata(data: bytes, name: str = "model") -> dict | None:
     """The `cifar_edge` JSON of a .tflite file's bytes, or None when the file has none."""
-    model = _tflite_model(data, name)
-    for i in range(model.MetadataLength()):
-        entry = model.Metadata(i)
-        if entry.Name() == METADATA_KEY.encode():
-            raw = model.Buffers(entry.Buffer()).DataAsNumpy()
-            try:
-                return json.loads(raw.tobytes())
-            except (ValueError, AttributeError) as exc:
-                raise CifarEdgeError(f"{name} has unreadable cifar_edge metadata") from exc
-    return None
+    def read(model):
+        # Touch every subgraph and tensor too, so a truncated file is caught here, not mid-inference.
+        tensor_count = sum(model.Subgraphs(s).TensorsLength() for s in range(model.SubgraphsLength()))
+        if tensor_count == 0 or model.BuffersLength() == 0:
+            raise CifarEdgeError(f"{name} is a corrupt or truncated TFLite model (no tensors)")
+        model.Buffers(model.BuffersLength() - 1).DataLength()
+        for i in range(model.MetadataLength()):
+            entry = model.Metadata(i)
+            if entry.Name() == METADATA_KEY.encode():
+                raw = model.Buffers(entry.Buffer()).DataAsNumpy()
+                try:
+                    return json.loads(raw.tobytes())
+                except (ValueError, AttributeError) as exc:
+                    raise CifarEdgeError(f"{name} has unreadable cifar_edge metadata") from exc
+        return None
+
+    return _parse(data, name, read)
 
 
 def tflite_tensor_types(data: bytes, name: str = "model") -> dict[str, list[str]]:
     """Maps each tensor type name (INT8, FLOAT32, ...) to the tensors of that type, all subgraphs."""
     schema = _schema()
-    model = _tflite_model(data, name)
     type_names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-    found: dict[str, list[str]] = {}
-    for s in range(model.SubgraphsLength()):
-        graph = model.Subgraphs(s)
-        for t in range(graph.TensorsLength()):
-            tensor = graph.Tensors(t)
-            found.setdefault(type_names.get(tensor.Type(), str(tensor.Type())), []).append(
-                (tensor.Name() or b"").decode(errors="replace"))
-    return found
+
+    def read(model):
+        found: dict[str, list[str]] = {}
+        for s in range(model.SubgraphsLength()):
+            graph = model.Subgraphs(s)
+            for t in range(graph.TensorsLength()):
+                tensor = graph.Tensors(t)
+                found.setdefault(type_names.get(tensor.Type(), str(tensor.Type())), []).append(
+                    (tensor.Name() or b"").decode(errors="replace"))
+        return found
+
+    return _parse(data, name, read)
 
 
 def full_integer_violations(data: bytes, name: str = "model") -> list[str]:

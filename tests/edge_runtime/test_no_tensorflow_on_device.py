@@ -39,3 +39,18 @@ def test_data_info_runs_without_tensorflow(real_archive):
         "from cifar_edge.cli import main\nmain()", real_archive)
     assert result.returncode == 0, result.stderr
     assert "50000" in result.stdout and "10000" in result.stdout
+
+
+def test_exported_models_run_without_tensorflow(exported, real_archive):
+    """The device path end to end: read metadata and classify real test images, TensorFlow blocked."""
+    _, out, _ = exported
+    result = run_without_tensorflow(
+        "from cifar_edge.data import load_cifar10\n"
+        "from cifar_edge.edge_runtime import Classifier\n"
+        "test = load_cifar10(sys.argv[1], splits=('test',)).test\n"
+        "for name in ('model_int8.tflite', 'model_fp32.onnx'):\n"
+        "    c = Classifier(sys.argv[2] + '/' + name)\n"
+        "    print(name, c.labels[0], c.predict(test.images[:50]).shape)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('tensorflow', 'keras'))))", real_archive, out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["model_int8.tflite airplane (50,)", "model_fp32.onnx airplane (50,)", "[]"]

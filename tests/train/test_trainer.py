@@ -15,21 +15,10 @@ import numpy as np
 import pytest
 
 from cifar_edge.errors import CifarEdgeError
+from conftest import cli
 from cifar_edge.train import make_config, train
 
 ARTIFACTS = {"model.keras", "metrics.json", "history.csv", "training_curves.png", "confusion_matrix.png"}
-
-
-def cli(*args, env=None, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cifar_edge", *map(str, args)], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def smoke_run(real_archive, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("runs") / "smoke"
-    metrics = train(make_config("smoke"), data=real_archive, run_dir=run_dir, progress=False)
-    return run_dir, metrics
 
 
 def test_smoke_training_writes_every_artifact(smoke_run, real_archive):
