@@ -10,7 +10,7 @@ CLI     = $(VENV)/bin/cifar-edge
 DATA   ?= $(or $(CIFAR_EDGE_DATA),$(wildcard ../shared/data/cifar-10-python.tar.gz))
 DATA_OPT = $(if $(DATA),--data $(DATA),)
 
-.PHONY: run test install clean
+.PHONY: run test install clean results
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,18 @@ run: $(VENV)/.installed
 	@echo
 	@echo "report: exports/standard/compare.md, runs/standard/metrics.json and the PNGs beside them"
 	@echo "next:   $(CLI) benchmark exports/standard/model_int8.tflite"
+
+# Regenerates everything under results/ that the README quotes (after `make run`).
+results: run
+	mkdir -p results/standard
+	cp runs/standard/metrics.json runs/standard/history.csv runs/standard/*.png results/standard/
+	cp exports/standard/compare.json exports/standard/compare.md exports/standard/model_card.json \
+	   exports/standard/confusion_tflite-int8.png results/standard/
+	$(VENV)/bin/python benchmarks/train_speed.py $(DATA_OPT) > results/train_speed.txt
+	$(VENV)/bin/python benchmarks/inference_latency.py exports/standard > results/inference_latency.txt
+	$(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \
+	   > results/camera_fps.txt
+	cat results/train_speed.txt results/inference_latency.txt results/camera_fps.txt
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q

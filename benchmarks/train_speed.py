@@ -107,8 +107,9 @@ def main() -> None:
     print(f"{'cifar-edge trainer (' + precision + ')':<34}{trainer:>10.0f}{trainer / plain:>10.2f}")
     t93 = result["time_to_93"]
     if t93:
-        print(f"\ntime to 93%: the standard preset reached {t93['test_accuracy']:.2%} plain test accuracy "
-              f"in {t93['epochs']} epochs, {t93['train_minutes']} min of training "
+        verdict = "reached" if t93["test_accuracy"] >= 0.93 else "NOT reached"
+        print(f"\ntime to 93%: {verdict}; the standard preset scored {t93['test_accuracy']:.2%} plain test "
+              f"accuracy after {t93['epochs']} epochs, {t93['train_minutes']} min of training "
               f"({t93['command_minutes']} min for the whole command) [results/standard/metrics.json]")
 
 

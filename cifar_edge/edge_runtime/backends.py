@@ -56,7 +56,7 @@ class TFLiteBackend:
         from cifar_edge.edge_runtime.model_info import read_tflite_metadata
 
         data = path.read_bytes()
-        read_tflite_metadata(data, str(path))  # clear error for a truncated or foreign file
+        self.metadata = read_tflite_metadata(data, str(path))  # also: a clear error for a truncated file
         try:
             self.interpreter = tflite_interpreter_class()(model_content=data, num_threads=threads)
             self.interpreter.allocate_tensors()
@@ -83,8 +83,11 @@ class TFLiteBackend:
 
 class ONNXBackend:
     def __init__(self, path: Path, threads: int):
+        from cifar_edge.edge_runtime.model_info import onnx_metadata
+
         self.session = open_onnx_session(path, threads)
         self.input_name = self.session.get_inputs()[0].name
+        self.metadata = onnx_metadata(self.session)
 
     def run(self, images: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: images})[0].astype(np.float32, copy=False)

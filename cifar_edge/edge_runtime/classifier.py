@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from cifar_edge.edge_runtime.backends import open_backend
-from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT, read_model_info
+from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT
 from cifar_edge.edge_runtime.preprocess import to_model_input
 from cifar_edge.errors import CifarEdgeError
 
@@ -41,7 +41,7 @@ class Classifier:
     def __init__(self, path: str | Path, threads: int = 1):
         self.path = Path(path)
         self.backend = open_backend(self.path, threads)
-        self.info = read_model_info(self.path) or {}
+        self.info = self.backend.metadata or {}
         self.labels = tuple(self.info.get("labels", DEFAULT_LABELS))
         contract = self.info.get("input", INPUT_CONTRACT)
         self.input_shape = (contract["height"], contract["width"], 3)

@@ -16,8 +16,8 @@ SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
 def looks_truncated(data: bytes) -> bool:
-    """libjpeg decodes a cut-off JPEG with only a warning, filling the rest grey: catch it by the
-    missing end-of-image marker.  (PNG, BMP and WebP decoders fail outright on truncation.)"""
+    """A JPEG without its end-of-image marker was cut off.  Some libjpeg builds decode such a file
+    with only a warning, filling the rest grey, so it is caught before decoding."""
     return data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-64:]
 
 
@@ -29,11 +29,11 @@ def read_image_rgb(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise CifarEdgeError(f"{path}: no such file")
     data = path.read_bytes()
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
-    if image is None:
-        raise CifarEdgeError(f"{path}: not a readable image (PNG, JPEG, BMP or WebP expected)")
     if looks_truncated(data):
         raise CifarEdgeError(f"{path}: truncated JPEG (no end-of-image marker)")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    if image is None:
+        raise CifarEdgeError(f"{path}: not a readable image (truncated, corrupt, or not PNG, JPEG, BMP or WebP)")
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     elif image.ndim == 3 and image.shape[2] == 4:

@@ -117,6 +117,12 @@ def full_integer_violations(data: bytes, name: str = "model") -> list[str]:
             if kind.startswith(("FLOAT", "BFLOAT", "COMPLEX")) for tensor in tensors]
 
 
+def onnx_metadata(session) -> dict | None:
+    """The `cifar_edge` JSON of an open ONNX Runtime session's model, or None."""
+    meta = session.get_modelmeta().custom_metadata_map
+    return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else None
+
+
 def read_model_info(path: str | Path) -> dict | None:
     """The `cifar_edge` metadata of an exported .tflite or .onnx file, or None if it has none."""
     path = Path(path)
@@ -127,6 +133,5 @@ def read_model_info(path: str | Path) -> dict | None:
     if path.suffix == ".onnx":
         from cifar_edge.edge_runtime.backends import open_onnx_session
 
-        meta = open_onnx_session(path, threads=1).get_modelmeta().custom_metadata_map
-        return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else None
+        return onnx_metadata(open_onnx_session(path, threads=1))
     raise CifarEdgeError(f"{path}: expected a .tflite or .onnx file")

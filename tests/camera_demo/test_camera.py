@@ -29,9 +29,11 @@ def read_lines(path):
 
 
 def test_video_frames_are_classified_like_the_test_images(exported, video, real_test_split, tmp_path):
-    """The proof that colour order, crop, resize and scaling match training."""
+    """The proof that colour order, crop, resize and scaling match training.  The float file keeps
+    int8 rounding out of it (the barely trained smoke net has tiny margins); benchmarks/camera_fps.py
+    makes the same check with the standard int8 model on 1,000 frames."""
     _, out, _ = exported
-    model = out / "model_int8.tflite"
+    model = out / "model_fp32.tflite"
     log = tmp_path / "frames.jsonl"
     summary = run_camera(model, str(video), headless=True, output=log)
     assert summary["frames"] == 300 and summary["ended"] == "end of source"
@@ -97,4 +99,4 @@ def test_camera_cli_streams_json_lines(exported, video, tmp_path):
     assert len(rows) == 5 and all(set(r) == FIELDS for r in rows)
     assert "5 frames" in run.stderr
     bad = cli("camera", "--model", out / "model_int8.tflite", "--source", "/dev/video-gone", "--headless")
-    assert bad.returncode == 1 and bad.stderr.startswith("error: cannot open camera")
+    assert bad.returncode == 1 and "error: cannot open camera" in bad.stderr and "Traceback" not in bad.stderr
