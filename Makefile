@@ -41,7 +41,8 @@ results: run
 	$(VENV)/bin/python benchmarks/inference_latency.py exports/standard > results/inference_latency.txt
 	$(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \
 	   > results/camera_fps.txt
-	cat results/train_speed.txt results/inference_latency.txt results/camera_fps.txt
+	$(VENV)/bin/python benchmarks/jpeg_gap.py exports/standard/model_fp32.tflite $(DATA_OPT) > results/jpeg_gap.txt
+	cat results/train_speed.txt results/inference_latency.txt results/camera_fps.txt results/jpeg_gap.txt
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q

@@ -100,3 +100,12 @@ def test_camera_cli_streams_json_lines(exported, video, tmp_path):
     assert "5 frames" in run.stderr
     bad = cli("camera", "--model", out / "model_int8.tflite", "--source", "/dev/video-gone", "--headless")
     assert bad.returncode == 1 and "error: cannot open camera" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_picamera2_is_only_imported_when_asked_for_and_missing_is_explained():
+    import sys
+
+    assert "picamera2" not in sys.modules  # importing the demo did not pull it in
+    if __import__("importlib").util.find_spec("picamera2") is None:
+        with pytest.raises(CifarEdgeError, match="python3-picamera2.*--system-site-packages"):
+            open_source("picamera2")
