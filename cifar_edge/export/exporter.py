@@ -13,11 +13,10 @@ refused unless `force`, before any work starts.
 
 from __future__ import annotations
 
-import contextlib
-import platform
+import hashlib
+import json
 import shutil
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 from cifar_edge.data import CLASSES, Split, file_sha256, load_cifar10
 from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT, METADATA_KEY, embed_tflite_metadata
 from cifar_edge.errors import CifarEdgeError
+from cifar_edge.train import report
 from cifar_edge.train.report import read_json, write_atomically, write_json
 
 # format -> file name; the order is the order of `compare`'s table.
@@ -84,11 +84,8 @@ def calibration_images(train: Split, count: int, seed: int) -> np.ndarray:
 
 
 def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in ("cifar-edge", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[name] = metadata.version(name)
-    return versions
+    return report.package_versions(("cifar-edge", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime",
+                                    "ai-edge-litert", "numpy"))
 
 
 def convert(model, fmt: str, calib: np.ndarray, cache: dict) -> bytes:
@@ -106,8 +103,6 @@ def convert(model, fmt: str, calib: np.ndarray, cache: dict) -> bytes:
 
 
 def with_file_metadata(fmt: str, model_bytes: bytes, info: dict) -> bytes:
-    import json
-
     info = {**info, "format": fmt}
     if fmt.startswith("tflite-"):
         return embed_tflite_metadata(model_bytes, info)
@@ -146,7 +141,7 @@ def export(source: str | Path, out: str | Path | None = None, formats: str | Non
         model_bytes = with_file_metadata(fmt, convert(model, fmt, calib_images, cache), info)
         path = out / FORMATS[fmt]
         write_atomically(path, lambda tmp: Path(tmp).write_bytes(model_bytes))
-        files[fmt] = {"file": path.name, "bytes": len(model_bytes), "sha256": file_sha256(path)}
+        files[fmt] = {"file": path.name, "bytes": len(model_bytes), "sha256": hashlib.sha256(model_bytes).hexdigest()}
     write_atomically(out / REFERENCE, lambda tmp: shutil.copyfile(model_path, tmp))
 
     card = {

@@ -38,15 +38,15 @@ def uint8_signature(model, dtype: str = "uint8"):
 
 def convert_float(model, flavour: str) -> bytes:
     """fp32, fp16 or dynamic-range .tflite of `model` (uint8 input, float logits out)."""
+    if flavour not in FLOAT_FLAVOURS:
+        raise ValueError(f"unknown float flavour {flavour!r}")
     tf = _tf()
     function, concrete = uint8_signature(model)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], function)
-    if flavour in ("fp16", "dynamic"):
+    if flavour != "fp32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if flavour == "fp16":
         converter.target_spec.supported_types = [tf.float16]
-    elif flavour != "dynamic" and flavour != "fp32":
-        raise ValueError(f"unknown float flavour {flavour!r}")
     return converter.convert()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import platform
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,15 @@ def write_atomically(path: Path, write) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def package_versions(names) -> dict[str, str]:
+    """Python's version and those of the installed packages among `names` (absent ones left out)."""
+    versions = {"python": platform.python_version()}
+    for name in names:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
 
 
 def write_json(path: Path, data) -> None:

@@ -16,7 +16,6 @@ import platform
 import shutil
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 import keras
@@ -166,11 +165,8 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "keras_backend": keras.backend.backend()}
-    for name in ("cifar-edge", "keras", "tensorflow", "jax", "numpy"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[name] = metadata.version(name)
-    return versions
+    return {**report.package_versions(("cifar-edge", "keras", "tensorflow", "jax", "numpy")),
+            "keras_backend": keras.backend.backend()}
 
 
 # --------------------------------------------------------------------------- the whole run
