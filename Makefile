@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with python3:
 #   make run    creates .venv, installs cifar-edge[train,export,dev], trains the standard preset,
-#               exports it to TFLite/ONNX and compares every file with the float model
+#               exports it to TFLite/ONNX, compares every file with the float model and says what next
 #   make test   creates .venv the same way and runs the test suite
 VENV   ?= .venv
 PYTHON ?= python3
@@ -9,8 +9,12 @@ CLI     = $(VENV)/bin/cifar-edge
 # (downloaded there when missing).
 DATA   ?= $(or $(CIFAR_EDGE_DATA),$(wildcard ../shared/data/cifar-10-python.tar.gz))
 DATA_OPT = $(if $(DATA),--data $(DATA),)
+# The preset `make run` trains (standard suits a 2-core CPU: 35 min) and the export `make release` ships.
+PRESET  ?= standard
+RELEASE ?= best
+MAX_DROP ?= 0.5
 
-.PHONY: run test install clean results
+.PHONY: run test install clean results release
 
 install: $(VENV)/.installed
 
@@ -23,29 +27,44 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(CLI) data info $(DATA_OPT)
 	@# --resume: a run killed halfway continues; a finished one is only reported.
-	test -f runs/standard/metrics.json || $(CLI) train --preset standard --name standard --resume $(DATA_OPT)
+	test -f runs/$(PRESET)/metrics.json || $(CLI) train --preset $(PRESET) --name $(PRESET) --resume $(DATA_OPT)
 	@# model_card.json is written last: without it an export was cut short, so it is redone.
-	test -f exports/standard/model_card.json || $(CLI) export runs/standard --force $(DATA_OPT)
-	$(CLI) compare exports/standard --max-drop 0.5 $(DATA_OPT)
+	test -f exports/$(PRESET)/model_card.json || $(CLI) export runs/$(PRESET) --force $(DATA_OPT)
+	$(CLI) compare exports/$(PRESET) --max-drop $(MAX_DROP) $(DATA_OPT)
+	test -d samples || $(CLI) data samples samples --count 10 $(DATA_OPT)
 	@echo
-	@echo "report: exports/standard/compare.md, runs/standard/metrics.json and the PNGs beside them"
-	@echo "next:   $(CLI) benchmark exports/standard/model_int8.tflite"
+	@echo "report:  exports/$(PRESET)/compare.md (every format on the test set), runs/$(PRESET)/metrics.json,"
+	@echo "         runs/$(PRESET)/training_curves.png and confusion_matrix.png"
+	@echo "try:     $(CLI) predict exports/$(PRESET)/model_int8.tflite samples/*.png"
+	@echo "         $(CLI) camera --model exports/$(PRESET)/model_int8.tflite --source 0"
 
-# Regenerates everything under results/ that the README quotes (after `make run`).
+# Publishes exports/$(RELEASE) as the shipped model (models/) and scores it with bare interpreters.
+release: $(VENV)/.installed
+	$(CLI) release exports/$(RELEASE) --force
+	$(VENV)/bin/python benchmarks/verify_release.py $(DATA_OPT) > results/release_check.txt
+	cat results/release_check.txt
+
+# Regenerates everything under results/ that the README quotes (after `make run` and the seed runs
+# `cifar-edge train --preset standard --seed N --name standard_seedN` for N = 1, 2).
 results: run
 	mkdir -p results/standard
 	cp runs/standard/metrics.json runs/standard/history.csv runs/standard/*.png results/standard/
 	cp exports/standard/compare.json exports/standard/compare.md exports/standard/model_card.json \
 	   exports/standard/confusion_tflite-int8.png results/standard/
+	for seed in 1 2; do mkdir -p results/standard_seed$$seed && \
+	   cp runs/standard_seed$$seed/metrics.json runs/standard_seed$$seed/history.csv results/standard_seed$$seed/; done
+	$(VENV)/bin/python benchmarks/seed_spread.py results/standard results/standard_seed1 results/standard_seed2 \
+	   > results/standard_seeds.txt
 	$(VENV)/bin/python benchmarks/train_speed.py $(DATA_OPT) > results/train_speed.txt
 	$(VENV)/bin/python benchmarks/inference_latency.py exports/standard > results/inference_latency.txt
 	$(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \
 	   > results/camera_fps.txt
 	$(VENV)/bin/python benchmarks/jpeg_gap.py exports/standard/model_fp32.tflite $(DATA_OPT) > results/jpeg_gap.txt
-	cat results/train_speed.txt results/inference_latency.txt results/camera_fps.txt results/jpeg_gap.txt
+	$(VENV)/bin/python docs/cli_reference.py
+	cat results/*.txt
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs exports samples .pytest_cache

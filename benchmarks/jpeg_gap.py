@@ -15,7 +15,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 
 from cifar_edge.data import load_cifar10
 from cifar_edge.edge_runtime import Classifier

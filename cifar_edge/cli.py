@@ -49,6 +49,21 @@ def data_info(data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP
     typer.echo(f"{'total':<12}{len(dataset.train):>8}{len(dataset.test):>8}")
 
 
+@data_app.command("samples")
+def data_samples(out: Path = typer.Argument(Path("samples"), help="Folder for the PNG files."),
+                 count: int = typer.Option(10, help="How many images, from the first of the split."),
+                 split: str = typer.Option("test", help="train or test."),
+                 data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+                 force: bool = typer.Option(False, help="Overwrite sample files that already exist.")):
+    """Write CIFAR-10 images as PNG files named <index>_<class>.png, to try `cifar-edge predict` on."""
+    from cifar_edge.data import load_cifar10, write_samples
+
+    if split not in ("train", "test"):
+        raise CifarEdgeError(f"--split must be train or test, got {split!r}")
+    paths = write_samples(getattr(load_cifar10(data, splits=(split,)), split), out, count, force)
+    typer.echo(f"{len(paths)} images written to {out}/ (the true class is in each name)")
+
+
 def parse_widths(text: Optional[str]):
     if text is None:
         return None
@@ -111,6 +126,8 @@ def export(
                                 "tflite-dynamic, tflite-int8, onnx-fp32, onnx-int8."),
     calib: int = typer.Option(1000, help="Training images (class-balanced) that calibrate the int8 files."),
     seed: int = typer.Option(0, help="Seed of the calibration image choice."),
+    calib_percentile: float = typer.Option(99.99, help="int8 activation ranges cover this percentile of "
+                                           "the calibration values; 100 = their min and max."),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
     force: bool = typer.Option(False, help="Overwrite files that already exist in the output folder."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
@@ -120,8 +137,8 @@ def export(
     (fp32, int8), each file carrying its labels and input contract; writes model_card.json."""
     from cifar_edge.export import export as run_export
 
-    card = run_export(source, out=out, formats=formats, calib=calib, data=data, seed=seed, force=force,
-                      progress=progress)
+    card = run_export(source, out=out, formats=formats, calib=calib, data=data, seed=seed,
+                      calib_percentile=calib_percentile, force=force, progress=progress)
     if as_json:
         return print_json(card)
     for fmt, entry in card["files"].items():
@@ -142,7 +159,7 @@ def compare(
     """Score the float model and every exported file on the test set through the device runtimes;
     prints size, accuracy, change vs float, agreement and latency, and writes compare.json/.md."""
     from cifar_edge.export.compare import compare as run_compare, failures, markdown_table
-    from cifar_edge.train.report import write_json
+    from cifar_edge.files import write_json
 
     result = run_compare(export_dir, data=data, limit=limit, progress=progress)
     typer.echo(markdown_table(result["rows"]))
@@ -158,8 +175,25 @@ def compare(
 
 
 @app.command()
+def release(
+    export_dir: Path = typer.Argument(..., help="An export folder that `cifar-edge compare` has scored."),
+    out: Path = typer.Option(Path("models"), help="Where the released files go."),
+    force: bool = typer.Option(False, help="Replace an existing release."),
+):
+    """Publish a scored export as the shipped model: the int8 TFLite and float ONNX files plus
+    model_card.json and MODEL_CARD.md (training command, hardware, accuracy of every format)."""
+    from cifar_edge.export.release import release as run_release
+
+    card = run_release(export_dir, out=out, force=force)
+    for entry in card["files"].values():
+        typer.echo(f"{entry['bytes'] / 1e6:>8.2f} MB  {out / entry['file']}")
+    typer.echo(f"model card: {out / 'MODEL_CARD.md'}")
+
+
+@app.command()
 def benchmark(
-    models: list[Path] = typer.Argument(..., help="Exported .tflite or .onnx files."),
+    models: Optional[list[Path]] = typer.Argument(None, help="Exported .tflite or .onnx files. Default: "
+                                                  "the released int8 model."),
     threads: int = typer.Option(1, help="Interpreter threads."),
     runs: int = typer.Option(200, help="Timed single-image calls per model (after 20 warm-up calls)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
@@ -168,7 +202,7 @@ def benchmark(
     from cifar_edge.edge_runtime import measure_latency
 
     results = [{"model": str(m), "bytes": m.stat().st_size if m.is_file() else None,
-                **measure_latency(m, threads=threads, runs=runs)} for m in models]
+                **measure_latency(m, threads=threads, runs=runs)} for m in models or [default_model()]]
     if as_json:
         return print_json(results)
     typer.echo(f"{'model':<40}{'size MB':>9}{'median ms':>11}{'p90 ms':>9}{'mean ms':>9}   threads={threads}")
@@ -191,7 +225,7 @@ def predict(
     paths: list[Path] = typer.Argument(..., help="Images (PNG, JPEG, BMP, WebP; any size, gray, RGB, RGBA, "
                                        "8 or 16 bit). A first argument ending in .tflite/.onnx is the model."),
     model: Optional[Path] = typer.Option(None, help="Exported .tflite or .onnx model. Default: the released "
-                                         "int8 model in models/."),
+                                         "int8 model (models/cifar_edge_int8.tflite)."),
     top_k: int = typer.Option(1, help="How many classes to show per image."),
     threads: int = typer.Option(1, help="Interpreter threads."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per image: path, label, index, "
@@ -228,7 +262,7 @@ def predict(
 @app.command()
 def camera(
     model: Optional[Path] = typer.Option(None, help="Exported .tflite or .onnx model. Default: the released "
-                                         "int8 model in models/."),
+                                         "int8 model (models/cifar_edge_int8.tflite)."),
     source: str = typer.Option("0", help="Webcam index (0) or /dev/video* path, a video file, a folder of "
                                "images, or 'picamera2' for the Raspberry Pi camera."),
     headless: Optional[bool] = typer.Option(None, "--headless/--window", help="JSON lines instead of a "

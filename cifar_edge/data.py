@@ -281,6 +281,25 @@ def load_cifar10(path: str | os.PathLike | None = None, splits=("train", "test")
     return Dataset(train, test, path, fmt, sha)
 
 
+def write_samples(split: Split, out: Path, count: int, force: bool = False) -> list[Path]:
+    """The first `count` images of `split` as PNG files named <index>_<class>.png: pictures to try
+    `cifar-edge predict` on, with the right answer in the name."""
+    import cv2
+
+    from cifar_edge.files import write_atomically
+
+    if not 1 <= count <= len(split):
+        raise CifarEdgeError(f"--count must be between 1 and {len(split)}, got {count}")
+    paths = [Path(out) / f"{i:05d}_{CLASSES[split.labels[i]]}.png" for i in range(count)]
+    existing = [str(p) for p in paths if p.exists()]
+    if existing and not force:
+        raise CifarEdgeError(f"{existing[0]} already exists: use --force to overwrite")
+    for i, path in enumerate(paths):
+        bgr = cv2.cvtColor(split.images[i], cv2.COLOR_RGB2BGR)
+        write_atomically(path, lambda tmp, image=bgr: cv2.imwrite(tmp, image))
+    return paths
+
+
 def train_val_split(split: Split, val_size: int, seed: int) -> tuple[Split, Split]:
     """A seeded, class-stratified hold-out of `val_size` training images for tuning decisions."""
     if not 0 <= val_size < len(split):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from cifar_edge.export.compare import markdown_table
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
@@ -32,6 +36,26 @@ def test_compare_table_is_the_committed_one():
     assert rows["tflite-int8"]["full_integer"] is True
 
 
-@pytest.mark.parametrize("name", ["train_speed.txt", "inference_latency.txt", "camera_fps.txt", "jpeg_gap.txt"])
+@pytest.mark.parametrize("name", ["train_speed.txt", "inference_latency.txt", "camera_fps.txt", "jpeg_gap.txt",
+                                  "int8_calibration.txt", "standard_seeds.txt", "release_check.txt"])
 def test_benchmark_outputs_are_quoted_verbatim(name):
     assert (RESULTS / name).read_text().strip() in README
+
+
+def test_best_run_numbers_match_its_committed_metrics():
+    metrics = json.loads((RESULTS / "best" / "metrics.json").read_text())
+    for quoted in (f"{metrics['test_accuracy']:.2%}", f"{metrics['test_accuracy_flip_tta']:.2%}",
+                   f"{metrics['train_wall_seconds'] / 60:.1f} min"):
+        assert quoted in README, quoted
+
+
+def test_the_released_model_card_is_the_committed_compare():
+    card = json.loads((REPO / "models" / "model_card.json").read_text())
+    assert markdown_table(card["compare"]["rows"]) in README
+    assert card["compare"]["test_images"] == 10_000
+
+
+def test_cli_reference_is_current():
+    run = subprocess.run([sys.executable, str(REPO / "docs" / "cli_reference.py"), "--check"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

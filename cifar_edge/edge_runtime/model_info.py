@@ -24,7 +24,7 @@ INPUT_CONTRACT = {"layout": "NHWC", "dtype": "uint8", "color": "RGB", "height": 
 TFLITE_IDENTIFIER = b"TFL3"
 
 
-def _schema():
+def tflite_schema():
     try:
         from ai_edge_litert import schema_py_generated
     except ImportError as exc:
@@ -33,7 +33,7 @@ def _schema():
 
 
 def _tflite_model(data: bytes, name: str):
-    schema = _schema()
+    schema = tflite_schema()
     if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
         raise CifarEdgeError(f"{name} is not a TFLite model (no TFL3 identifier)")
     return schema.Model.GetRootAs(data, 0)
@@ -56,7 +56,7 @@ def embed_tflite_metadata(model: bytes, info: dict) -> bytes:
     if present)."""
     import flatbuffers
 
-    schema = _schema()
+    schema = tflite_schema()
     tree = _parse(model, "the converted model", schema.ModelT.InitFromObj)
     payload = schema.BufferT()
     payload.data = list(json.dumps(info, sort_keys=True).encode())
@@ -93,7 +93,7 @@ def read_tflite_metadata(data: bytes, name: str = "model") -> dict | None:
 
 def tflite_tensor_types(data: bytes, name: str = "model") -> dict[str, list[str]]:
     """Maps each tensor type name (INT8, FLOAT32, ...) to the tensors of that type, all subgraphs."""
-    schema = _schema()
+    schema = tflite_schema()
     type_names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 
     def read(model):

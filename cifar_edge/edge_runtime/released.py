@@ -1,4 +1,5 @@
-"""Where the released model lives: `models/` of the source tree, or inside the installed package.
+"""Where the released model lives: the package data `cifar_edge.models` (the repository's models/,
+mapped into the package by pyproject.toml; made by `cifar-edge release`).
 
 `cifar-edge predict`, `camera` and `benchmark` fall back to it when no `--model` is given, so a
 Raspberry Pi user can classify pictures without training anything.
@@ -6,6 +7,7 @@ Raspberry Pi user can classify pictures without training anything.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from cifar_edge.errors import CifarEdgeError
@@ -14,10 +16,13 @@ RELEASED_NAME = "cifar_edge_int8.tflite"
 
 
 def released_model_path(name: str = RELEASED_NAME) -> Path:
-    package_copy = Path(__file__).resolve().parent.parent / "models" / name
-    checkout_copy = Path(__file__).resolve().parents[2] / "models" / name
-    for path in (package_copy, checkout_copy):
-        if path.is_file():
+    try:
+        installed = Path(str(resources.files("cifar_edge.models") / name))
+    except ModuleNotFoundError:  # a checkout put on sys.path by hand, not pip-installed
+        installed = None
+    checkout = Path(__file__).resolve().parents[2] / "models" / name
+    for path in (installed, checkout):
+        if path is not None and path.is_file():
             return path
-    raise CifarEdgeError(f"no --model given and no released model at {checkout_copy}: "
+    raise CifarEdgeError(f"no --model given and no released model {name} installed: "
                          "pass --model FILE (made by `cifar-edge export`)")

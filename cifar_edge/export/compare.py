@@ -22,6 +22,7 @@ from cifar_edge.edge_runtime import Classifier, measure_latency
 from cifar_edge.edge_runtime.model_info import full_integer_violations
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.exporter import CARD, FORMATS, REFERENCE, load_keras_model
+from cifar_edge.files import read_json, write_atomically, write_json
 from cifar_edge.train import report
 
 
@@ -71,13 +72,13 @@ def compare(export_dir: str | Path, data: str | Path | None = None, limit: int =
         report.plot_confusion(export_dir / f"confusion_{fmt}.png", matrix, f"{fmt}: accuracy {accuracy:.2%}")
     result = {"export_dir": str(export_dir), "test_images": len(test), "data_sha256": dataset.sha256,
               "latency": {"batch": 1, "threads": 1, "statistic": "median after 20 warm-up calls",
-                          "runs": latency_runs}, "rows": rows}
-    report.write_json(export_dir / "compare.json", result)
-    report.write_atomically(export_dir / "compare.md",
+                          "runs": latency_runs, "machine": report.machine_info()}, "rows": rows}
+    write_json(export_dir / "compare.json", result)
+    write_atomically(export_dir / "compare.md",
                             lambda tmp: Path(tmp).write_text(markdown_table(rows) + "\n"))
     card_path = export_dir / CARD
     if card_path.exists():
-        report.write_json(card_path, {**report.read_json(card_path), "compare": result})
+        write_json(card_path, {**read_json(card_path), "compare": result})
     return result
 
 

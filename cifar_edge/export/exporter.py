@@ -25,7 +25,7 @@ from cifar_edge.data import CLASSES, Split, file_sha256, load_cifar10
 from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT, METADATA_KEY, embed_tflite_metadata
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import report
-from cifar_edge.train.report import read_json, write_atomically, write_json
+from cifar_edge.files import read_json, write_atomically, write_json
 
 # format -> file name; the order is the order of `compare`'s table.
 FORMATS = {
@@ -88,18 +88,18 @@ def package_versions() -> dict[str, str]:
                                     "ai-edge-litert", "numpy"))
 
 
-def convert(model, fmt: str, calib: np.ndarray, cache: dict) -> bytes:
+def convert(model, fmt: str, calib: np.ndarray, percentile: float | None, cache: dict) -> bytes:
     from cifar_edge.export import to_onnx, to_tflite
 
     if fmt == "tflite-int8":
-        return to_tflite.convert_int8(model, calib)
+        return to_tflite.convert_int8(model, calib, percentile)
     if fmt.startswith("tflite-"):
         return to_tflite.convert_float(model, fmt.removeprefix("tflite-"))
     if "onnx-fp32" not in cache:  # the int8 ONNX file is quantized from the float one
         cache["onnx-fp32"] = to_onnx.convert_fp32(model)
     if fmt == "onnx-fp32":
         return cache["onnx-fp32"]
-    return to_onnx.quantize_int8(cache["onnx-fp32"], calib)
+    return to_onnx.quantize_int8(cache["onnx-fp32"], calib, percentile)
 
 
 def with_file_metadata(fmt: str, model_bytes: bytes, info: dict) -> bytes:
@@ -112,8 +112,13 @@ def with_file_metadata(fmt: str, model_bytes: bytes, info: dict) -> bytes:
 
 
 def export(source: str | Path, out: str | Path | None = None, formats: str | None = None, calib: int = 1000,
-           data: str | Path | None = None, seed: int = 0, force: bool = False, progress: bool = True) -> dict:
-    """Exports `source` (a run folder or .keras file) to `out`; returns the model card it writes."""
+           data: str | Path | None = None, seed: int = 0, calib_percentile: float = 99.99, force: bool = False,
+           progress: bool = True) -> dict:
+    """Exports `source` (a run folder or .keras file) to `out`; returns the model card it writes.
+    The int8 activation ranges cover `calib_percentile` of the calibration values (100: min/max)."""
+    if not 99.0 <= calib_percentile <= 100.0:
+        raise CifarEdgeError(f"--calib-percentile must be between 99 and 100, got {calib_percentile}")
+    percentile = None if calib_percentile == 100 else calib_percentile
     from tqdm import tqdm
 
     model_path, run_metrics = resolve_source(source)
@@ -138,7 +143,7 @@ def export(source: str | Path, out: str | Path | None = None, formats: str | Non
     bar = tqdm(chosen, desc="export", unit="file", disable=not progress)
     for fmt in bar:
         bar.set_postfix_str(fmt)
-        model_bytes = with_file_metadata(fmt, convert(model, fmt, calib_images, cache), info)
+        model_bytes = with_file_metadata(fmt, convert(model, fmt, calib_images, percentile, cache), info)
         path = out / FORMATS[fmt]
         write_atomically(path, lambda tmp: Path(tmp).write_bytes(model_bytes))
         files[fmt] = {"file": path.name, "bytes": len(model_bytes), "sha256": hashlib.sha256(model_bytes).hexdigest()}
@@ -155,6 +160,7 @@ def export(source: str | Path, out: str | Path | None = None, formats: str | Non
         "files": files,
         "export_options": {"formats": chosen, "calibration_images": calib if needs_calibration else 0,
                            "calibration_seed": seed, "calibration_split": "train (class-balanced)",
+                           "activation_ranges": "min/max" if percentile is None else f"percentile {percentile}",
                            "calibration_data_sha256": dataset.sha256 if dataset else None},
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": package_versions(),

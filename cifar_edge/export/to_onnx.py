@@ -6,6 +6,8 @@ TFLite int8 file, so the two quantized formats are comparable.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 from pathlib import Path
 
@@ -71,8 +73,9 @@ class _Calibration:
         return next(self.batches, None)
 
 
-def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray) -> bytes:
-    """Static int8 quantization of a float ONNX model: QDQ, per-channel weights, int8 activations."""
+def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray, percentile: float | None = 99.99) -> bytes:
+    """Static int8 quantization of a float ONNX model: QDQ, per-channel weights, int8 activations
+    whose ranges cover `percentile` of the calibration values (None: their absolute min/max)."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -83,10 +86,13 @@ def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray) -> bytes:
         # Folds constants and infers shapes first, as ORT's quantization guide recommends.
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         input_name = onnx.load(str(prepared)).graph.input[0].name
-        quantize_static(str(prepared), str(quantized), _Calibration(input_name, calibration_images),
-                        quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax)
+        with contextlib.redirect_stdout(io.StringIO()):  # its percentile calibrator prints progress
+            quantize_static(str(prepared), str(quantized), _Calibration(input_name, calibration_images),
+                            quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.MinMax if percentile is None
+                            else CalibrationMethod.Percentile,
+                            extra_options={} if percentile is None else {"CalibPercentile": percentile})
         return quantized.read_bytes()
 
 

@@ -5,15 +5,23 @@
 * int8 is full-integer post-training quantization: every op runs in int8, the input stays uint8
   (a camera frame goes in as is) and the output is int8 logits that the runtime dequantizes.
 
-Why the converter's built-in quantizer and not ai-edge-quantizer: it is what TensorFlow 2.21 ships,
-it calibrates activations per tensor and weights per channel, and on this network it keeps int8
-within the accuracy bar that `cifar-edge compare` checks.  The newer LiteRT Quantizer would add a
-dependency stack (scipy, litert-lm tooling) for the same recipe; switch when the converter's path
-stops working, and `compare` will show whether the result holds.
+Activation ranges for int8 (`percentile_ranges`): the converter's calibrator takes each tensor's
+absolute min and max over the calibration images, so a handful of outlier pixels set the step size
+for everything else.  Here the converter calibrates (its calibrate-only mode), the ranges are
+narrowed to the 0.01st and 99.99th percentile of each tensor's values (a histogram over all of them),
+and the converter's own MLIR quantizer then quantizes with those ranges.  On the standard model this
+took top-1 agreement with float from 97.59% to 99.05% of the test images
+(benchmarks/int8_calibration.py measures the choice on held-out training images).
+
+Why the converter's quantizer and not ai-edge-quantizer: it is what TensorFlow 2.21 ships, it
+quantizes weights per channel and activations per tensor, and its calibrate-only mode lets the ranges
+be chosen as above.  The newer LiteRT Quantizer would add a dependency stack for the same recipe;
+switch when the converter's path stops working, and `compare` will show whether the result holds.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterable
 
 import numpy as np
@@ -64,8 +72,12 @@ def with_float_input(model):
     return twin
 
 
-def convert_int8(model, calibration_images: np.ndarray) -> bytes:
-    """Full-integer .tflite: uint8 input (scale 1, zero point 0), int8 ops, int8 output."""
+DEFAULT_PERCENTILE = 99.99
+HISTOGRAM_BINS = 4096
+
+
+def calibrate(model, calibration_images: np.ndarray) -> bytes:
+    """The converter's calibration alone: a float .tflite whose tensors carry min/max statistics."""
     tf = _tf()
 
     def representative_data() -> Iterable[list[np.ndarray]]:
@@ -79,4 +91,67 @@ def convert_int8(model, calibration_images: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.uint8
     converter.inference_output_type = tf.int8
-    return converter.convert()
+    converter._experimental_calibrate_only = True  # private, but the only way to get at the statistics
+    return bytes(converter.convert())
+
+
+def percentile_ranges(calibrated: bytes, calibration_images: np.ndarray, percentile: float,
+                      batch: int = 50) -> dict[int, tuple[float, float]]:
+    """Tensor index -> (low, high): the (100 - p)th and pth percentile of every activation that has
+    calibration statistics (not the uint8 input), from a histogram over its values on all images."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from cifar_edge.edge_runtime.model_info import tflite_schema
+
+    graph = tflite_schema().ModelT.InitFromPackedBuf(calibrated, 0).subgraphs[0]
+    stats = {i: (t.quantization.min[0], t.quantization.max[0]) for i, t in enumerate(graph.tensors)
+             if t.quantization is not None and t.quantization.min is not None
+             and len(t.quantization.min) == 1 and i not in graph.inputs}
+    counts = {i: np.zeros(HISTOGRAM_BINS, np.int64) for i in stats}
+    with warnings.catch_warnings():  # "for debugging only": keeping every tensor is the point here
+        warnings.simplefilter("ignore", UserWarning)
+        interpreter = Interpreter(model_content=calibrated, experimental_preserve_all_tensors=True)
+    source = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(source, [batch, 32, 32, 3])
+    interpreter.allocate_tensors()
+    batch = min(batch, len(calibration_images))
+    usable = len(calibration_images) // batch * batch
+    for start in range(0, usable, batch):
+        interpreter.set_tensor(source, calibration_images[start:start + batch].astype(np.float32))
+        interpreter.invoke()
+        for i, (low, high) in stats.items():
+            counts[i] += np.histogram(interpreter.get_tensor(i), HISTOGRAM_BINS, (low, high))[0]
+    ranges = {}
+    for i, (low, high) in stats.items():
+        edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+        cumulative = np.cumsum(counts[i]) / counts[i].sum()
+        lo = edges[np.searchsorted(cumulative, 1 - percentile / 100)]
+        hi = edges[np.searchsorted(cumulative, percentile / 100) + 1]
+        ranges[i] = (min(float(lo), 0.0), max(float(hi), 0.0))  # zero must stay representable
+    return ranges
+
+
+def with_ranges(calibrated: bytes, ranges: dict[int, tuple[float, float]]) -> bytes:
+    import flatbuffers
+
+    from cifar_edge.edge_runtime.model_info import TFLITE_IDENTIFIER, tflite_schema
+
+    model = tflite_schema().ModelT.InitFromPackedBuf(calibrated, 0)
+    for i, (low, high) in ranges.items():
+        model.subgraphs[0].tensors[i].quantization.min = [low]
+        model.subgraphs[0].tensors[i].quantization.max = [high]
+    builder = flatbuffers.Builder(len(calibrated) + 4096)
+    builder.Finish(model.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
+    return bytes(builder.Output())
+
+
+def convert_int8(model, calibration_images: np.ndarray, percentile: float | None = DEFAULT_PERCENTILE) -> bytes:
+    """Full-integer .tflite: uint8 input (scale 1, zero point 0), int8 ops, int8 output.  Activation
+    ranges cover the given percentile of the calibration values (None: the absolute min/max)."""
+    tf = _tf()
+    from tensorflow.lite.python.convert import mlir_quantize
+
+    calibrated = calibrate(model, calibration_images)
+    if percentile is not None:
+        calibrated = with_ranges(calibrated, percentile_ranges(calibrated, calibration_images, percentile))
+    return bytes(mlir_quantize(calibrated, input_data_type=tf.uint8, output_data_type=tf.int8))

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 import platform
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from cifar_edge.data import CLASSES
-
-
-def write_atomically(path: Path, write) -> None:
-    """Calls `write(tmp_path)` then renames the result over `path`: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from cifar_edge.files import write_atomically
 
 
 def package_versions(names) -> dict[str, str]:
@@ -38,8 +24,15 @@ def package_versions(names) -> dict[str, str]:
     return versions
 
 
-def write_json(path: Path, data) -> None:
-    write_atomically(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+def machine_info() -> dict:
+    """What the numbers were measured on: OS, CPU model and core count (the platform module leaves
+    the CPU name empty on Linux, /proc/cpuinfo has it)."""
+    cpu = platform.processor()
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), cpu)
+    return {"platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count()}
+
 
 
 def write_history_csv(path: Path, rows: list[dict]) -> None:
@@ -101,7 +94,3 @@ def plot_confusion(path: Path, matrix: np.ndarray, title: str) -> None:
     fig.tight_layout()
     write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
-
-
-def read_json(path: Path):
-    return json.loads(Path(path).read_text())

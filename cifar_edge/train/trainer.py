@@ -11,8 +11,6 @@ uint8 RGB in, logits out), `metrics.json`, `history.csv`, `training_curves.png` 
 from __future__ import annotations
 
 import contextlib
-import os
-import platform
 import shutil
 import sys
 import time
@@ -24,11 +22,12 @@ from tqdm.auto import tqdm
 
 from cifar_edge.data import CLASSES, Dataset, Split, load_cifar10, train_val_split
 from cifar_edge.errors import CifarEdgeError
+from cifar_edge.files import read_json, write_atomically, write_json
 from cifar_edge.train import report
 from cifar_edge.train.augment import EpochBatches
 from cifar_edge.train.model import build_model, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
-from cifar_edge.train.recipe import TrainConfig, resolve_precision
+from cifar_edge.train.recipe import TrainConfig, command_for, resolve_precision
 
 CHECKPOINT_STATE = "checkpoint.json"
 FINISHED_MARKER = "metrics.json"
@@ -91,8 +90,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
                              "epoch_seconds": round(time.perf_counter() - self.start, 2),
                              "images_per_s": round(images / self.train_seconds, 1)})
         path = self.run_dir / f"checkpoint-epoch{epoch + 1:03d}.keras"
-        report.write_atomically(path, lambda tmp: self.model.save(tmp))
-        report.write_json(self.run_dir / CHECKPOINT_STATE, {
+        write_atomically(path, lambda tmp: self.model.save(tmp))
+        write_json(self.run_dir / CHECKPOINT_STATE, {
             "checkpoint": path.name, "epoch": epoch + 1, "config": self.config.to_dict(),
             "history": self.history})
         for old in self.run_dir.glob("checkpoint-epoch*.keras"):  # only now is the new one in force
@@ -114,7 +113,7 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, force: boo
         if not resume:
             raise CifarEdgeError(f"{run_dir} holds an unfinished run; pass --resume to continue it "
                                  "or --force to start over")
-        state = report.read_json(state_path)
+        state = read_json(state_path)
         if state["config"] != config.to_dict():
             changed = sorted(k for k, v in config.to_dict().items() if state["config"].get(k) != v)
             raise CifarEdgeError(f"cannot resume {run_dir} with different options ({', '.join(changed)}); "
@@ -254,13 +253,13 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
         "data": {"path": str(dataset.source), "format": dataset.format, "sha256": dataset.sha256},
         "config": config.to_dict(),
         "versions": package_versions(),
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpu_count": os.cpu_count()},
+        "machine": report.machine_info(),
+        "command": command_for(config),
     }
-    report.write_atomically(run_dir / "model.keras", lambda tmp: model.save(tmp))
+    write_atomically(run_dir / "model.keras", lambda tmp: model.save(tmp))
     report.write_history_csv(run_dir / "history.csv", history)
     report.plot_history(run_dir / "training_curves.png", history)
     report.plot_confusion(run_dir / "confusion_matrix.png", matrix,
                           f"Test set, plain accuracy {metrics['test_accuracy']:.2%}")
-    report.write_json(run_dir / FINISHED_MARKER, metrics)
+    write_json(run_dir / FINISHED_MARKER, metrics)
     return metrics

@@ -73,6 +73,25 @@ def test_int8_is_full_integer_and_the_dynamic_range_trap_is_caught(exported):
     assert any(v.startswith("FLOAT32") for v in full_integer_violations((out / "model_dynamic.tflite").read_bytes()))
 
 
+def test_int8_activation_ranges_are_percentiles_within_min_max(exported, real_test_split):
+    from cifar_edge.edge_runtime.model_info import tflite_schema
+    from cifar_edge.export import to_tflite
+    from cifar_edge.export.exporter import load_keras_model
+
+    run_dir, _, card = exported
+    assert card["export_options"]["activation_ranges"] == "percentile 99.99"
+    images = real_test_split.images[:100]
+    calibrated = to_tflite.calibrate(load_keras_model(run_dir / "model.keras"), images)
+    tensors = tflite_schema().ModelT.InitFromPackedBuf(calibrated, 0).subgraphs[0].tensors
+    ranges = to_tflite.percentile_ranges(calibrated, images, 99.9)
+    narrower = 0
+    for i, (low, high) in ranges.items():
+        stats = tensors[i].quantization
+        assert min(stats.min[0], 0.0) <= low <= 0.0 <= high <= max(stats.max[0], 0.0)
+        narrower += high - low < stats.max[0] - stats.min[0]
+    assert len(ranges) > 10 and narrower > len(ranges) // 2
+
+
 def test_compare_writes_its_report_and_gates(exported, real_archive, tmp_path):
     _, out, _ = exported
     folder = tmp_path / "copy"
@@ -129,7 +148,9 @@ def test_export_and_compare_cli_errors(tmp_path):
         assert message in run.stderr and "Traceback" not in run.stderr
 
 
-def test_unknown_format_is_refused(smoke_run):
+def test_unknown_format_and_bad_percentile_are_refused(smoke_run):
     run_dir, _ = smoke_run
     run = cli("export", run_dir, "--formats", "tflite-int4")
     assert run.returncode == 1 and "unknown format(s) tflite-int4" in run.stderr
+    run = cli("export", run_dir, "--calib-percentile", 50)
+    assert run.returncode == 1 and "--calib-percentile must be between 99 and 100" in run.stderr

@@ -11,6 +11,7 @@ import pytest
 from cifar_edge.data import Split
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import PRESETS, make_config
+from cifar_edge.train.recipe import command_for
 from cifar_edge.train.augment import augmented_epoch, cutout, translate_images
 from cifar_edge.train.model import ScaledBias, build_model, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
@@ -43,6 +44,15 @@ def test_bad_options_are_clear_errors(kwargs, message):
     preset = kwargs.pop("preset", "standard")
     with pytest.raises(CifarEdgeError, match=message):
         make_config(preset, **kwargs)
+
+
+def test_the_recorded_command_reproduces_the_config():
+    assert command_for(make_config("standard")) == "cifar-edge train --preset standard"
+    assert command_for(make_config("standard", seed=2, widths=(32, 64, 64))) == \
+        "cifar-edge train --preset standard --widths 32,64,64 --seed 2"
+    assert command_for(make_config("best", epochs=3)) == "cifar-edge train --preset best --epochs 3"
+    # A knob with no command-line option (set from Python) cannot be written as a command.
+    assert command_for(dataclasses.replace(PRESETS["standard"], momentum=0.9)) is None
 
 
 # --------------------------------------------------------------------------- schedule and optimizer

@@ -4,7 +4,6 @@ kill-and-resume, the CLI's contract, and the distributed path."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -104,7 +103,7 @@ def test_killed_run_resumes_from_its_last_epoch_with_the_same_schedule(real_arch
 
 
 def test_resume_with_other_options_is_refused(real_archive, tmp_path):
-    from cifar_edge.train.report import write_json
+    from cifar_edge.files import write_json
 
     run_dir = tmp_path / "half"
     write_json(run_dir / "checkpoint.json", {"checkpoint": "x.keras", "epoch": 1, "history": [],

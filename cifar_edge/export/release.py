@@ -1,0 +1,119 @@
+"""`cifar-edge release`: publish a scored export as the model cifar-edge ships.
+
+    EXPORT_DIR/model_int8.tflite -> models/cifar_edge_int8.tflite  (what predict, camera and benchmark
+                                                                     use when no --model is given)
+    EXPORT_DIR/model_fp32.onnx   -> models/cifar_edge_fp32.onnx
+    EXPORT_DIR/model_card.json   -> models/model_card.json and models/MODEL_CARD.md, with how the
+                                    model was trained: command, seed, wall time, hardware, versions
+
+Only an export that `cifar-edge compare` has scored can be released: the card's accuracy table is
+the evidence that the shipped files keep the float model's accuracy.  The wheel carries the int8
+file and the cards (pyproject maps models/ to the package `cifar_edge.models`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cifar_edge.errors import CifarEdgeError
+from cifar_edge.export.compare import markdown_table
+from cifar_edge.export.exporter import CARD
+from cifar_edge.files import read_json, write_atomically, write_json
+
+RELEASED = {"tflite-int8": "cifar_edge_int8.tflite", "onnx-fp32": "cifar_edge_fp32.onnx"}
+CARD_MD = "MODEL_CARD.md"
+
+
+def training_record(card: dict) -> dict | None:
+    """How the exported model was trained, from its run's metrics.json (None for a bare .keras file)."""
+    metrics_path = Path(card["source"]["path"]).parent / "metrics.json"
+    if not metrics_path.is_file():
+        return None
+    metrics = read_json(metrics_path)
+    command = metrics.get("command")
+    if command is None and "config" in metrics:  # runs from before metrics.json recorded it
+        from cifar_edge.train.recipe import TrainConfig, command_for
+
+        command = command_for(TrainConfig(**{**metrics["config"], "widths": tuple(metrics["config"]["widths"])}))
+    return {"command": command, "seed": metrics["seed"], "epochs": metrics["epochs"],
+            "train_wall_seconds": metrics["train_wall_seconds"], "precision": metrics.get("precision"),
+            "machine": metrics.get("machine"), "versions": metrics.get("versions"), "data": metrics["data"],
+            "test_accuracy": metrics["test_accuracy"], "test_accuracy_flip_tta": metrics["test_accuracy_flip_tta"]}
+
+
+def release(export_dir: str | Path, out: str | Path = "models", force: bool = False) -> dict:
+    """Copies the released files of `export_dir` to `out` and writes the model cards; returns the card."""
+    export_dir, out = Path(export_dir), Path(out)
+    if not (export_dir / CARD).is_file():
+        raise CifarEdgeError(f"{export_dir} has no {CARD}: make it with `cifar-edge export RUN_DIR`")
+    card = read_json(export_dir / CARD)
+    if not card.get("compare") or card["compare"]["test_images"] != 10_000:
+        raise CifarEdgeError(f"{export_dir} has not been scored on the whole test set: "
+                             f"run `cifar-edge compare {export_dir}` first")
+    missing = [fmt for fmt in RELEASED if fmt not in card["files"]]
+    if missing:
+        raise CifarEdgeError(f"{export_dir} lacks {', '.join(missing)}: export with --formats all")
+    targets = [out / name for name in RELEASED.values()] + [out / CARD, out / CARD_MD]
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not force:
+        raise CifarEdgeError(f"{', '.join(existing)} already exist(s): use --force to replace the release")
+
+    files = {}
+    for fmt, name in RELEASED.items():
+        model_bytes = (export_dir / card["files"][fmt]["file"]).read_bytes()
+        if hashlib.sha256(model_bytes).hexdigest() != card["files"][fmt]["sha256"]:
+            raise CifarEdgeError(f"{export_dir / card['files'][fmt]['file']} changed after export and compare")
+        write_atomically(out / name, lambda tmp, data=model_bytes: Path(tmp).write_bytes(data))
+        files[fmt] = {**card["files"][fmt], "file": name}
+    released = {**card, "files": files, "training": training_record(card),
+                "released_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "released_from": str(export_dir)}
+    write_json(out / CARD, released)
+    write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(card_markdown(released)))
+    return released
+
+
+def card_markdown(card: dict) -> str:
+    """The model card for people: what goes in, how it was made, how well every format scores."""
+    training = card["training"] or {}
+    machine = training.get("machine") or {}
+    lines = [
+        f"# cifar-edge released model `{card['model_version']}`",
+        "",
+        "CIFAR-10 classifier (airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck).",
+        "Input: one NHWC uint8 RGB 32×32 image, pixel values 0–255, no normalisation (it is inside the "
+        "model). Output: 10 logits in the order above; the labels are also in the file's metadata.",
+        "",
+        "| file | format | size | SHA-256 |",
+        "|---|---|---:|---|",
+        *[f"| `{f['file']}` | {fmt} | {f['bytes'] / 1e6:.2f} MB | `{f['sha256'][:16]}…` |"
+          for fmt, f in card["files"].items()],
+        "",
+        "## Training",
+        "",
+        f"- Command: `{training.get('command')}`",
+        f"- Seed {training.get('seed')}, {training.get('epochs')} epochs, "
+        f"{training.get('train_wall_seconds', 0) / 60:.1f} min of training, precision {training.get('precision')}",
+        f"- Hardware: {machine.get('cpu') or machine.get('processor') or '?'}, "
+        f"{machine.get('cpu_count')} cores ({machine.get('platform')})",
+        f"- Data: `{(training.get('data') or {}).get('sha256')}` (SHA-256 of the archive)",
+        f"- Plain test accuracy {training.get('test_accuracy', 0):.2%}; with flip test-time augmentation "
+        f"{training.get('test_accuracy_flip_tta', 0):.2%} (reported beside, never instead: the files are "
+        "evaluated plain)",
+        "",
+        f"## Accuracy of every exported format ({card['compare']['test_images']:,} test images)",
+        "",
+        markdown_table(card["compare"]["rows"]),
+        "",
+        "Latency: batch 1, one thread, median and p90 after warm-up, on the training machine's CPU.",
+        "",
+        "## Limits",
+        "",
+        "- The test data is the shared copy of CIFAR-10 that is mostly JPEG quality 75, which costs about "
+        "two points against the clean originals (results/jpeg_gap.txt).",
+        "- Trained on 32×32 thumbnails of ten classes: anything else still gets one of the ten labels.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,62 @@
+"""`cifar-edge release`: only a scored export is published, with a model card that says how it was
+made, and an existing release is kept unless --force."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from cifar_edge.errors import CifarEdgeError
+from cifar_edge.export.compare import compare
+from cifar_edge.export.release import RELEASED, release
+from conftest import cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def scored(exported, real_archive, tmp_path_factory):
+    """The smoke export's released formats, scored by compare on the whole test set."""
+    _, out, _ = exported
+    folder = tmp_path_factory.mktemp("scored")
+    for name in ("model.keras", "model_card.json", "model_int8.tflite", "model_fp32.onnx"):
+        shutil.copyfile(out / name, folder / name)
+    compare(folder, data=real_archive, latency_runs=5, progress=False)
+    return folder
+
+
+def test_an_unscored_export_is_refused(exported, tmp_path):
+    _, out, _ = exported
+    with pytest.raises(CifarEdgeError, match="has not been scored.*cifar-edge compare"):
+        release(out, tmp_path / "models")
+    assert not (tmp_path / "models").exists()
+
+
+def test_release_copies_the_files_and_writes_both_cards(scored, tmp_path):
+    models = tmp_path / "models"
+    card = release(scored, models)
+    exported_names = {"tflite-int8": "model_int8.tflite", "onnx-fp32": "model_fp32.onnx"}
+    for fmt, name in RELEASED.items():
+        released_bytes, exported_bytes = (models / name).read_bytes(), (scored / exported_names[fmt]).read_bytes()
+        assert released_bytes == exported_bytes
+        assert hashlib.sha256(released_bytes).hexdigest() == card["files"][fmt]["sha256"]
+    on_disk = json.loads((models / "model_card.json").read_text())
+    assert on_disk == card
+    assert on_disk["training"]["command"] == "cifar-edge train --preset smoke"
+    assert on_disk["training"]["machine"]["cpu_count"] >= 1
+    assert on_disk["compare"]["test_images"] == 10_000
+    text = (models / "MODEL_CARD.md").read_text()
+    assert "`cifar-edge train --preset smoke`" in text and "| tflite-int8 |" in text
+
+
+def test_an_existing_release_is_kept_without_force(scored, tmp_path):
+    models = tmp_path / "models"
+    release(scored, models)
+    before = (models / "cifar_edge_int8.tflite").stat().st_mtime_ns
+    run = cli("release", scored, "--out", models)
+    assert run.returncode == 1 and "--force" in run.stderr and "Traceback" not in run.stderr
+    assert (models / "cifar_edge_int8.tflite").stat().st_mtime_ns == before
+    assert cli("release", scored, "--out", models, "--force").returncode == 0
