@@ -113,3 +113,24 @@ def whitening_kernel(images: np.ndarray, eps: float = 5e-4) -> np.ndarray:
     filters = (eigenvectors / np.sqrt(eigenvalues + eps)).T[::-1]  # strongest direction first
     filters = np.concatenate([filters, -filters]).reshape(24, 2, 2, 3)
     return filters.transpose(1, 2, 3, 0).astype("float32")
+
+
+def recalibrate_batchnorm(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> int:
+    """Re-estimates every BatchNorm layer's moving mean and variance for the model's final weights,
+    as the average of the batch statistics over `images` (what torch's `swa_utils.update_bn` does).
+
+    Lookahead hands back averaged weights, but the moving statistics were collected along the fast
+    weights' path: airbench averages those buffers with the weights, while a Keras optimizer only
+    sees trainable variables.  Returns the number of images used."""
+    norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in norms]
+    batches = len(images) // batch_size
+    try:
+        for k in range(batches):
+            for layer in norms:
+                layer.momentum = k / (k + 1)  # the first batch replaces the statistics, later ones average in
+            model(images[k * batch_size:(k + 1) * batch_size], training=True)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
+    return batches * batch_size

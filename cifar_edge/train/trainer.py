@@ -25,7 +25,7 @@ from cifar_edge.errors import CifarEdgeError
 from cifar_edge.files import read_json, write_atomically, write_json
 from cifar_edge.train import report
 from cifar_edge.train.augment import EpochBatches
-from cifar_edge.train.model import build_model, whitening_kernel
+from cifar_edge.train.model import build_model, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 from cifar_edge.train.recipe import TrainConfig, command_for, resolve_precision
 
@@ -217,8 +217,10 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     keras.mixed_precision.set_global_policy("float32")
     final = build_model(config.widths)
     final.set_weights(model.get_weights())
+    recalibrated = recalibrate_batchnorm(final, train_split.images, batch_size=min(1000, len(train_split)))
     metrics = evaluate_and_report(final, config, dataset, val_split, test_split, history, run_dir,
-                                  wall_seconds=time.perf_counter() - started, precision=precision)
+                                  wall_seconds=time.perf_counter() - started, precision=precision,
+                                  bn_recalibration_images=recalibrated)
     for leftover in [run_dir / CHECKPOINT_STATE, *run_dir.glob("checkpoint-epoch*.keras")]:
         leftover.unlink()
     return metrics
@@ -226,7 +228,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
 
 def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Dataset, val_split: Split,
                         test_split: Split, history: list[dict], run_dir: Path, wall_seconds: float,
-                        precision: str) -> dict:
+                        precision: str, bn_recalibration_images: int = 0) -> dict:
     test_logits = predict_logits(model, test_split.images)
     test_tta_logits = predict_logits(model, test_split.images, flip_tta=True)
     matrix = report.confusion_matrix(test_split.labels, test_logits.argmax(axis=1))
@@ -250,6 +252,7 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
         "parameters": model.count_params(),
         "seed": config.seed,
         "precision": precision,
+        "bn_recalibration_images": bn_recalibration_images,
         "data": {"path": str(dataset.source), "format": dataset.format, "sha256": dataset.sha256},
         "config": config.to_dict(),
         "versions": package_versions(),

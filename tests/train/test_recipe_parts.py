@@ -13,7 +13,7 @@ from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import PRESETS, make_config
 from cifar_edge.train.recipe import command_for
 from cifar_edge.train.augment import augmented_epoch, cutout, translate_images
-from cifar_edge.train.model import ScaledBias, build_model, whitening_kernel
+from cifar_edge.train.model import ScaledBias, build_model, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 
 
@@ -165,3 +165,19 @@ def test_whitening_kernel_decorrelates_patches(real_test_split):
     assert np.abs(covariance - np.diag(variances)).max() < 1e-3
     assert np.all(np.diff(variances) <= 1e-3) and variances[0] == pytest.approx(1.0, abs=1e-3)
     np.testing.assert_allclose(features[:, 12:], -features[:, :12], atol=1e-5)  # the negated half
+
+
+def test_batchnorm_recalibration_averages_the_batch_statistics(real_test_split):
+    model = build_model((8, 16, 16))
+    images = real_test_split.images[:300]
+    bn = model.get_layer("block1_1_bn")
+    before = keras.ops.convert_to_numpy(bn.moving_mean).copy()
+    assert recalibrate_batchnorm(model, images, batch_size=100) == 300
+    # The BN input for each batch, through the (unchanged) layers before it:
+    upstream = keras.Model(model.input, bn.input)
+    batch_means = [keras.ops.convert_to_numpy(upstream(images[i:i + 100])).mean(axis=(0, 1, 2))
+                   for i in (0, 100, 200)]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_mean), np.mean(batch_means, axis=0),
+                               rtol=1e-4, atol=1e-5)
+    assert not np.allclose(before, keras.ops.convert_to_numpy(bn.moving_mean))
+    assert bn.momentum == 0.4  # restored

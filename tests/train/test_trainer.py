@@ -33,6 +33,8 @@ def test_smoke_training_writes_every_artifact(smoke_run, real_archive):
     assert metrics["data"]["format"] == "archive" and len(metrics["data"]["sha256"]) == 64
     assert {"keras", "numpy", "python"} <= set(metrics["versions"])
     assert metrics["train_images_per_s"] > 0 and metrics["seed"] == 0
+    assert metrics["command"] == "cifar-edge train --preset smoke" and metrics["machine"]["cpu_count"] >= 1
+    assert metrics["bn_recalibration_images"] > 0  # BatchNorm statistics re-estimated for the final weights
     history = (run_dir / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,") and len(history) == 3
     for png in ("training_curves.png", "confusion_matrix.png"):

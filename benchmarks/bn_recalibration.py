@@ -1,0 +1,70 @@
+"""What re-estimating the BatchNorm statistics for the final (lookahead-averaged) weights is worth:
+a finished run's accuracy before and after `recalibrate_batchnorm`, side by side.
+
+The trainer does this as its last step since it was measured to help; runs finished before that
+are brought up to date with --write, which saves the recalibrated model.keras and updates
+metrics.json and the confusion plot, keeping the old numbers under "before_bn_recalibration".
+
+    python benchmarks/bn_recalibration.py runs/standard --data ../shared/data/cifar-10-python.tar.gz [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cifar_edge.data import load_cifar10, train_val_split
+from cifar_edge.export.exporter import load_keras_model
+from cifar_edge.files import read_json, write_atomically, write_json
+from cifar_edge.train import report
+from cifar_edge.train.model import recalibrate_batchnorm
+from cifar_edge.train.trainer import accuracy, limit, predict_logits
+
+KEYS = ("test_accuracy", "test_accuracy_flip_tta", "val_accuracy")
+
+
+def scores(model, val, test) -> dict:
+    return {"test_accuracy": accuracy(predict_logits(model, test.images), test.labels),
+            "test_accuracy_flip_tta": accuracy(predict_logits(model, test.images, flip_tta=True), test.labels),
+            "val_accuracy": accuracy(predict_logits(model, val.images), val.labels)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", type=Path, help="A finished run folder.")
+    parser.add_argument("--data", help="CIFAR-10 archive (default: $CIFAR_EDGE_DATA or the cache).")
+    parser.add_argument("--write", action="store_true", help="Save the recalibrated model into the run.")
+    args = parser.parse_args()
+
+    metrics = read_json(args.run / "metrics.json")
+    if metrics.get("bn_recalibration_images"):
+        raise SystemExit(f"{args.run} is already recalibrated ({metrics['bn_recalibration_images']} images)")
+    config = metrics["config"]
+    dataset = load_cifar10(args.data)
+    train, val = train_val_split(limit(dataset.train, config["train_limit"]), config["val_size"], config["seed"])
+    test = limit(dataset.test, config["test_limit"])
+    model = load_keras_model(args.run / "model.keras")
+    before = scores(model, val, test)
+    used = recalibrate_batchnorm(model, train.images)
+    after = scores(model, val, test)
+
+    print(f"{args.run}: BatchNorm statistics re-estimated on {used} training images (no augmentation)")
+    print(f"{'':<24}{'as trained':>12}{'recalibrated':>14}{'change':>10}")
+    for key in KEYS:
+        print(f"{key:<24}{before[key]:>12.2%}{after[key]:>14.2%}{(after[key] - before[key]) * 100:>+8.2f} pp")
+    if args.write:
+        write_atomically(args.run / "model.keras", lambda tmp: model.save(tmp))
+        predictions = predict_logits(model, test.images).argmax(axis=1)
+        matrix = report.confusion_matrix(test.labels, predictions)
+        report.plot_confusion(args.run / "confusion_matrix.png", matrix,
+                              f"Test set, plain accuracy {after['test_accuracy']:.2%}")
+        write_json(args.run / "metrics.json", {
+            **metrics, **after, "per_class_test_accuracy": report.per_class_accuracy(matrix),
+            "confusion_matrix": matrix.tolist(), "bn_recalibration_images": used,
+            "before_bn_recalibration": {key: metrics[key] for key in KEYS},
+            "bn_recalibrated_by": f"python benchmarks/bn_recalibration.py {args.run} --write"})
+        print(f"written: {args.run}/model.keras, metrics.json, confusion_matrix.png")
+
+
+if __name__ == "__main__":
+    main()
