@@ -40,7 +40,9 @@ def training_record(card: dict) -> dict | None:
     return {"command": command, "seed": metrics["seed"], "epochs": metrics["epochs"],
             "train_wall_seconds": metrics["train_wall_seconds"], "precision": metrics.get("precision"),
             "machine": metrics.get("machine"), "versions": metrics.get("versions"), "data": metrics["data"],
-            "test_accuracy": metrics["test_accuracy"], "test_accuracy_flip_tta": metrics["test_accuracy_flip_tta"]}
+            "test_accuracy": metrics["test_accuracy"], "test_accuracy_flip_tta": metrics["test_accuracy_flip_tta"],
+            "bn_recalibration_images": metrics.get("bn_recalibration_images"),
+            "bn_recalibrated_by": metrics.get("bn_recalibrated_by", "the trainer")}
 
 
 def release(export_dir: str | Path, out: str | Path = "models", force: bool = False) -> dict:
@@ -96,8 +98,10 @@ def card_markdown(card: dict) -> str:
         f"- Command: `{training.get('command')}`",
         f"- Seed {training.get('seed')}, {training.get('epochs')} epochs, "
         f"{training.get('train_wall_seconds', 0) / 60:.1f} min of training, precision {training.get('precision')}",
-        f"- Hardware: {machine.get('cpu') or machine.get('processor') or '?'}, "
+        f"- Hardware: {machine.get('cpu') or machine.get('processor') or 'CPU model not recorded'}, "
         f"{machine.get('cpu_count')} cores ({machine.get('platform')})",
+        f"- BatchNorm statistics re-estimated on {training.get('bn_recalibration_images')} training images "
+        f"by {training.get('bn_recalibrated_by')}",
         f"- Data: `{(training.get('data') or {}).get('sha256')}` (SHA-256 of the archive)",
         f"- Plain test accuracy {training.get('test_accuracy', 0):.2%}; with flip test-time augmentation "
         f"{training.get('test_accuracy_flip_tta', 0):.2%} (reported beside, never instead: the files are "
