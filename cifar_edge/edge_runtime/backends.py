@@ -1,7 +1,7 @@
 """The interpreters a device runs exported models with, behind one tiny interface.
 
-`.tflite` runs in the LiteRT interpreter (`ai-edge-litert`), else the older `tflite-runtime`, else
-the interpreter bundled with TensorFlow (workstations only: imported last, so a Pi never needs it).
+`.tflite` runs in the LiteRT interpreter (`ai-edge-litert`, a base dependency), else the older
+`tflite-runtime`; never TensorFlow's bundled interpreter, so this side never imports TensorFlow.
 `.onnx` runs in ONNX Runtime.  Each backend takes a uint8 NHWC batch and returns float32 scores:
 an int8 output is dequantized here, with the scale and zero point stored in the file.
 """
@@ -24,11 +24,6 @@ def tflite_interpreter_class():
         pass
     try:
         from tflite_runtime.interpreter import Interpreter
-        return Interpreter
-    except ImportError:
-        pass
-    try:
-        from tensorflow.lite import Interpreter  # workstation fallback
         return Interpreter
     except ImportError:
         raise CifarEdgeError("running .tflite models needs a TFLite interpreter: "

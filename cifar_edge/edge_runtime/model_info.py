@@ -54,8 +54,6 @@ def _parse(data: bytes, name: str, read):
 def embed_tflite_metadata(model: bytes, info: dict) -> bytes:
     """Returns `model` with `info` stored as JSON under the `cifar_edge` metadata entry (replaced
     if present)."""
-    import flatbuffers
-
     schema = tflite_schema()
     tree = _parse(model, "the converted model", schema.ModelT.InitFromObj)
     payload = schema.BufferT()
@@ -65,7 +63,14 @@ def embed_tflite_metadata(model: bytes, info: dict) -> bytes:
     entry.name, entry.buffer = METADATA_KEY, len(tree.buffers) - 1
     kept = [m for m in (tree.metadata or []) if m.name not in (METADATA_KEY, METADATA_KEY.encode())]
     tree.metadata = kept + [entry]
-    builder = flatbuffers.Builder(len(model) + 4096)
+    return pack_tflite(tree, len(model))
+
+
+def pack_tflite(tree, size_hint: int) -> bytes:
+    """Serialises an edited `ModelT` object tree back to .tflite bytes."""
+    import flatbuffers
+
+    builder = flatbuffers.Builder(size_hint + 4096)
     builder.Finish(tree.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
     return bytes(builder.Output())
 

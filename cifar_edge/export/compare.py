@@ -74,8 +74,7 @@ def compare(export_dir: str | Path, data: str | Path | None = None, limit: int =
               "latency": {"batch": 1, "threads": 1, "statistic": "median after 20 warm-up calls",
                           "runs": latency_runs, "machine": report.machine_info()}, "rows": rows}
     write_json(export_dir / "compare.json", result)
-    write_atomically(export_dir / "compare.md",
-                            lambda tmp: Path(tmp).write_text(markdown_table(rows) + "\n"))
+    write_atomically(export_dir / "compare.md", lambda tmp: Path(tmp).write_text(markdown_table(rows) + "\n"))
     card_path = export_dir / CARD
     if card_path.exists():
         write_json(card_path, {**read_json(card_path), "compare": result})

@@ -24,8 +24,9 @@ import numpy as np
 from cifar_edge.data import CLASSES, Split, file_sha256, load_cifar10
 from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT, METADATA_KEY, embed_tflite_metadata
 from cifar_edge.errors import CifarEdgeError
-from cifar_edge.train import report
+from cifar_edge.export.to_tflite import DEFAULT_PERCENTILE
 from cifar_edge.files import read_json, write_atomically, write_json
+from cifar_edge.train import report
 
 # format -> file name; the order is the order of `compare`'s table.
 FORMATS = {
@@ -112,8 +113,8 @@ def with_file_metadata(fmt: str, model_bytes: bytes, info: dict) -> bytes:
 
 
 def export(source: str | Path, out: str | Path | None = None, formats: str | None = None, calib: int = 1000,
-           data: str | Path | None = None, seed: int = 0, calib_percentile: float = 99.99, force: bool = False,
-           progress: bool = True) -> dict:
+           data: str | Path | None = None, seed: int = 0, calib_percentile: float = DEFAULT_PERCENTILE,
+           force: bool = False, progress: bool = True) -> dict:
     """Exports `source` (a run folder or .keras file) to `out`; returns the model card it writes.
     The int8 activation ranges cover `calib_percentile` of the calibration values (100: min/max)."""
     if not 99.0 <= calib_percentile <= 100.0:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cifar_edge.export.to_tflite import DEFAULT_PERCENTILE
+
 OPSET = 17
 _ERFC_REGISTERED = False
 
@@ -73,7 +75,8 @@ class _Calibration:
         return next(self.batches, None)
 
 
-def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray, percentile: float | None = 99.99) -> bytes:
+def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray,
+                  percentile: float | None = DEFAULT_PERCENTILE) -> bytes:
     """Static int8 quantization of a float ONNX model: QDQ, per-channel weights, int8 activations
     whose ranges cover `percentile` of the calibration values (None: their absolute min/max)."""
     import onnx

@@ -124,6 +124,7 @@ def recalibrate_batchnorm(model: keras.Model, images: np.ndarray, batch_size: in
     sees trainable variables.  Returns the number of images used."""
     norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
     momenta = [layer.momentum for layer in norms]
+    batch_size = min(batch_size, len(images))
     batches = len(images) // batch_size
     try:
         for k in range(batches):

@@ -34,7 +34,6 @@ def machine_info() -> dict:
     return {"platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count()}
 
 
-
 def write_history_csv(path: Path, rows: list[dict]) -> None:
     def write(tmp):
         with open(tmp, "w", newline="") as f:

@@ -217,7 +217,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     keras.mixed_precision.set_global_policy("float32")
     final = build_model(config.widths)
     final.set_weights(model.get_weights())
-    recalibrated = recalibrate_batchnorm(final, train_split.images, batch_size=min(1000, len(train_split)))
+    recalibrated = recalibrate_batchnorm(final, train_split.images)
     metrics = evaluate_and_report(final, config, dataset, val_split, test_split, history, run_dir,
                                   wall_seconds=time.perf_counter() - started, precision=precision,
                                   bn_recalibration_images=recalibrated)
