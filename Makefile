@@ -11,7 +11,7 @@ DATA   ?= $(or $(CIFAR_EDGE_DATA),$(wildcard ../shared/data/cifar-10-python.tar.
 DATA_OPT = $(if $(DATA),--data $(DATA),)
 # The preset `make run` trains (standard suits a 2-core CPU: 35 min) and the export `make release` ships.
 PRESET  ?= standard
-RELEASE ?= standard
+RELEASE ?= long
 MAX_DROP ?= 0.5
 
 .PHONY: run test install clean results release
@@ -44,8 +44,9 @@ release: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/verify_release.py $(DATA_OPT) > results/release_check.txt
 	cat results/release_check.txt
 
-# Regenerates what results/ holds and the README quotes, after `make run`, `make run PRESET=best` and the
-# seed runs `cifar-edge train --preset standard --seed N --name standard_seedN` (N = 1, 2).  One-off
+# Regenerates what results/ holds and the README quotes, after `make run`, `make run PRESET=best`,
+# `make run PRESET=long`, `cifar-edge train --preset fast` and the seed runs
+# `cifar-edge train --preset standard --seed N --name standard_seedN` (N = 1, 2).  One-off
 # experiments keep their own commands in the README: int8_calibration.txt, bn_recalibration_*.txt.
 results: run
 	mkdir -p results/standard
@@ -64,6 +65,12 @@ results: run
 	$(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \
 	   > results/camera_fps.txt
 	$(VENV)/bin/python benchmarks/jpeg_gap.py exports/standard/model_fp32.tflite $(DATA_OPT) > results/jpeg_gap.txt
+	for run in fast long; do mkdir -p results/$$run && \
+	   cp runs/$$run/metrics.json runs/$$run/history.csv runs/$$run/*.png results/$$run/; done
+	cp exports/long/compare.json exports/long/compare.md results/long/
+	$(VENV)/bin/python benchmarks/accuracy_vs_compute.py results/fast results/standard results/standard_seed1 \
+	   results/standard_seed2 results/best results/long --plot results/accuracy_vs_compute.png \
+	   > results/accuracy_vs_compute.txt
 	$(VENV)/bin/python docs/cli_reference.py
 	cat results/*.txt
 

@@ -20,7 +20,7 @@ from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 # --------------------------------------------------------------------------- presets and options
 
 def test_presets_exist_and_grow_in_cost():
-    assert list(PRESETS) == ["smoke", "fast", "standard", "best"]
+    assert list(PRESETS) == ["smoke", "fast", "standard", "best", "long"]
     costs = [p.epochs * p.widths[1] ** 2 * (p.train_limit or 50000) for p in PRESETS.values()]
     assert costs == sorted(costs)
 
