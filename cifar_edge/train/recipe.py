@@ -29,6 +29,7 @@ class TrainConfig:
     label_smoothing: float = 0.2
     translate: int = 2
     cutout: int = 0
+    whiten_eps: float = 5e-4  # added to the patch eigenvalues before 1/sqrt: how far noise directions are amplified
     val_size: int = 2000
     train_limit: int = 0  # use only the first N training images (0 = all): smoke tests
     test_limit: int = 0

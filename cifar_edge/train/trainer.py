@@ -195,7 +195,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
             model = keras.models.load_model(run_dir / state["checkpoint"])
         else:
             model = build_model(config.widths)
-            model.get_layer("whiten").set_weights([whitening_kernel(train_split.images[:5000])])
+            model.get_layer("whiten").set_weights([whitening_kernel(train_split.images[:5000], config.whiten_eps)])
             compile_for_training(model, config, total_steps)
     initial_epoch = state["epoch"] if state else 0
 
