@@ -53,9 +53,10 @@ results: run
 	cp runs/standard/metrics.json runs/standard/history.csv runs/standard/*.png results/standard/
 	cp exports/standard/compare.json exports/standard/compare.md exports/standard/model_card.json \
 	   exports/standard/confusion_tflite-int8.png results/standard/
-	mkdir -p results/best
-	cp runs/best/metrics.json runs/best/history.csv runs/best/*.png exports/best/compare.json \
-	   exports/best/compare.md results/best/
+	for run in best long; do mkdir -p results/$$run && cp runs/$$run/metrics.json runs/$$run/history.csv \
+	   runs/$$run/*.png exports/$$run/compare.json exports/$$run/compare.md results/$$run/; done
+	mkdir -p results/fast
+	cp runs/fast/metrics.json runs/fast/history.csv runs/fast/*.png results/fast/
 	for seed in 1 2; do mkdir -p results/standard_seed$$seed && \
 	   cp runs/standard_seed$$seed/metrics.json runs/standard_seed$$seed/history.csv results/standard_seed$$seed/; done
 	$(VENV)/bin/python benchmarks/seed_spread.py results/standard results/standard_seed1 results/standard_seed2 \
@@ -65,9 +66,6 @@ results: run
 	$(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \
 	   > results/camera_fps.txt
 	$(VENV)/bin/python benchmarks/jpeg_gap.py exports/standard/model_fp32.tflite $(DATA_OPT) > results/jpeg_gap.txt
-	for run in fast long; do mkdir -p results/$$run && \
-	   cp runs/$$run/metrics.json runs/$$run/history.csv runs/$$run/*.png results/$$run/; done
-	cp exports/long/compare.json exports/long/compare.md results/long/
 	$(VENV)/bin/python benchmarks/accuracy_vs_compute.py results/fast results/standard results/standard_seed1 \
 	   results/standard_seed2 results/best results/long --plot results/accuracy_vs_compute.png \
 	   > results/accuracy_vs_compute.txt

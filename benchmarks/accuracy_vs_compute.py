@@ -13,6 +13,7 @@ published table counts, so its rows are printed beside ours as the reference (cl
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 
@@ -21,14 +22,15 @@ AIRBENCH = (("airbench94", 0.36, 94.01), ("airbench95", 1.4, 95.01), ("airbench9
 BUDGET_MINUTES = 45  # the standard preset's limit (issue 2)
 
 
-def forward_macs(widths) -> int:
+@functools.cache  # seeds of one recipe share their widths: build each network once
+def forward_macs(widths: tuple[int, int, int]) -> int:
     """Multiply-adds of one forward pass of one image through the cifar-edge network."""
     from keras import layers
 
     from cifar_edge.train.model import build_model
 
     macs = 0
-    for layer in build_model(tuple(widths)).layers:
+    for layer in build_model(widths).layers:
         if isinstance(layer, layers.Conv2D):
             _, h, w, cout = layer.output.shape
             kh, kw, cin, _ = layer.kernel.shape
@@ -42,7 +44,7 @@ def training_pflops(metrics: dict) -> float:
     config = metrics["config"]
     steps = (metrics["train_images"] - metrics["val_images"]) // config["batch_size"]
     images = steps * config["batch_size"] * metrics["epochs"]
-    return forward_macs(config["widths"]) * 2 * 3 * images / 1e15
+    return forward_macs(tuple(config["widths"])) * 2 * 3 * images / 1e15
 
 
 def main() -> None:

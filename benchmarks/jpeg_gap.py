@@ -40,11 +40,6 @@ def jpeg_round_trip(images: np.ndarray, quality: int = QUALITY) -> np.ndarray:
     return out
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype("float64") - b.astype("float64")) ** 2)
-    return float(10 * np.log10(255.0**2 / mse))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, help="an exported .tflite or .onnx file")
@@ -59,7 +54,7 @@ def main() -> None:
     recoded = jpeg_round_trip(exact)
     correct_recoded = classifier.predict(recoded) == test.labels[EXACT]
     result = {"model": str(args.model), "exact_images": 1000, "exact_accuracy": float(correct[EXACT].mean()),
-              "recoded_accuracy": float(correct_recoded.mean()), "recoded_psnr_db": psnr(exact, recoded),
+              "recoded_accuracy": float(correct_recoded.mean()), "recoded_psnr_db": cv2.PSNR(exact, recoded),
               "recoded_right_to_wrong": int(np.sum(correct[EXACT] & ~correct_recoded)),
               "recoded_wrong_to_right": int(np.sum(~correct[EXACT] & correct_recoded)),
               "jpeg_images": 9000, "jpeg_accuracy": float(correct[JPEG].mean()),
