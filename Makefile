@@ -14,7 +14,7 @@ PRESET  ?= standard
 RELEASE ?= long
 MAX_DROP ?= 0.5
 
-.PHONY: run test install clean results release
+.PHONY: run test test-fast install clean results release
 
 install: $(VENV)/.installed
 
@@ -74,6 +74,10 @@ results: run
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q
+
+# The quick loop while developing: everything that needs no trained model (under a minute).
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) runs exports samples .pytest_cache

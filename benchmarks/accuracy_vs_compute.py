@@ -28,9 +28,10 @@ def forward_macs(widths: tuple[int, int, int]) -> int:
     from keras import layers
 
     from cifar_edge.train.model import build_model
+    from cifar_edge.train.recipe import TrainConfig
 
     macs = 0
-    for layer in build_model(widths).layers:
+    for layer in build_model(TrainConfig(widths=widths)).layers:
         if isinstance(layer, layers.Conv2D):
             _, h, w, cout = layer.output.shape
             kh, kw, cin, _ = layer.kernel.shape

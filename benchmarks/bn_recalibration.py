@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cifar_edge import evaluation
 from cifar_edge.data import load_cifar10, train_val_split
+from cifar_edge.evaluation import accuracy
 from cifar_edge.export.exporter import load_keras_model
 from cifar_edge.files import read_json, write_atomically, write_json
-from cifar_edge.train import report
 from cifar_edge.train.model import recalibrate_batchnorm
-from cifar_edge.train.trainer import accuracy, limit, predict_logits
+from cifar_edge.train.trainer import limit, predict_logits
 
 KEYS = ("test_accuracy", "test_accuracy_flip_tta", "val_accuracy")
 
@@ -55,11 +56,11 @@ def main() -> None:
     if args.write:
         write_atomically(args.run / "model.keras", lambda tmp: model.save(tmp))
         predictions = predict_logits(model, test.images).argmax(axis=1)
-        matrix = report.confusion_matrix(test.labels, predictions)
-        report.plot_confusion(args.run / "confusion_matrix.png", matrix,
+        matrix = evaluation.confusion_matrix(test.labels, predictions)
+        evaluation.plot_confusion(args.run / "confusion_matrix.png", matrix,
                               f"Test set, plain accuracy {after['test_accuracy']:.2%}")
         write_json(args.run / "metrics.json", {
-            **metrics, **after, "per_class_test_accuracy": report.per_class_accuracy(matrix),
+            **metrics, **after, "per_class_test_accuracy": evaluation.per_class_accuracy(matrix),
             "confusion_matrix": matrix.tolist(), "bn_recalibration_images": used,
             "before_bn_recalibration": {key: metrics[key] for key in KEYS},
             "bn_recalibrated_by": f"python benchmarks/bn_recalibration.py {args.run} --write"})

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from cifar_edge.camera_demo import run_camera
-from cifar_edge.camera_demo.synthetic_video import write_test_video
+from synthetic_video import write_test_video  # beside this script
 from cifar_edge.data import load_cifar10
 from cifar_edge.edge_runtime import Classifier
 

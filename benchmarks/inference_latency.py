@@ -15,10 +15,9 @@ import os
 from pathlib import Path
 
 from cifar_edge.edge_runtime import measure_latency
+from cifar_edge.formats import FORMATS
 
-FILES = ("model_fp32.tflite", "model_fp16.tflite", "model_dynamic.tflite", "model_int8.tflite",
-         "model_fp32.onnx", "model_int8.onnx")
-BASELINE = "model_fp32.tflite"
+BASELINE = FORMATS["tflite-fp32"].file
 
 
 def main() -> None:
@@ -28,7 +27,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
 
-    files = [args.export_dir / name for name in FILES if (args.export_dir / name).is_file()]
+    files = [args.export_dir / f.file for f in FORMATS.values() if (args.export_dir / f.file).is_file()]
     threads = sorted({1, min(2, os.cpu_count() or 1)})
     rows = [{"file": f.name, "bytes": f.stat().st_size,
              **{f"median_ms_{t}t": measure_latency(f, threads=t, runs=args.runs)["median_ms"] for t in threads}}

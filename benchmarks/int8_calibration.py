@@ -46,14 +46,14 @@ def main() -> None:
     model = load_keras_model(args.run / "model.keras")
     float_pred = {name: model.predict(s.images, batch_size=500, verbose=0).argmax(axis=1) for name, s in sets.items()}
     calib = calibration_images(dataset.train, args.calib, seed=0)
-    onnx_fp32 = to_onnx.convert_fp32(model)
+    onnx_fp32 = to_onnx.keras_to_onnx(model)
 
     print(f"{args.run}: int8 top-1 agreement with float (accuracy) by activation-range rule; "
           f"{args.calib} calibration images; held-out = {len(held_out)} validation images, test = 10,000")
     print(f"{'ranges':<16}{'TFLite held-out':>22}{'TFLite test':>22}{'ONNX held-out':>22}{'ONNX test':>22}")
     for text in args.percentiles.split(","):
         percentile = None if float(text) == 100 else float(text)
-        files = {".tflite": to_tflite.convert_int8(model, calib, percentile),
+        files = {".tflite": to_tflite.quantize_int8(model, calib, percentile),
                  ".onnx": to_onnx.quantize_int8(onnx_fp32, calib, percentile)}
         cells = []
         for suffix, model_bytes in files.items():

@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from cifar_edge.contract import CLASSES  # noqa: E402
 from cifar_edge.data import load_cifar10  # noqa: E402
 from cifar_edge.train import make_config  # noqa: E402
 from cifar_edge.train.augment import EpochBatches  # noqa: E402
@@ -50,7 +51,7 @@ class StepTimer(keras.callbacks.Callback):
 
 def measure_plain_fit(images, onehot, batch_size, steps, warmup) -> float:
     keras.mixed_precision.set_global_policy("float32")
-    model = build_model()
+    model = build_model(make_config("standard"))
     model.compile(keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
                   keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2),
                   metrics=["accuracy"])
@@ -64,7 +65,7 @@ def measure_trainer(split, batch_size, steps, warmup) -> tuple[float, str]:
     config = make_config("standard")
     precision = resolve_precision(config.precision)
     keras.mixed_precision.set_global_policy(precision)
-    model = build_model(config.widths)
+    model = build_model(config)
     compile_for_training(model, config, total_steps=10_000)
     batches = EpochBatches(split.take(slice(0, (steps + warmup) * batch_size)), batch_size, 0,
                            config.translate, config.cutout)
@@ -92,7 +93,7 @@ def main() -> None:
 
     batch_size = 1024
     train = load_cifar10(args.data).train
-    onehot = np.eye(10, dtype="float32")[train.labels]
+    onehot = np.eye(len(CLASSES), dtype="float32")[train.labels]
     plain = measure_plain_fit(train.images, onehot, batch_size, args.steps, args.warmup)
     trainer, precision = measure_trainer(train, batch_size, args.steps, args.warmup)
     result = {"plain_fit_images_per_s": round(plain, 1), "trainer_images_per_s": round(trainer, 1),

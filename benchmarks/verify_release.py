@@ -18,6 +18,7 @@ import onnxruntime
 from ai_edge_litert.interpreter import Interpreter
 
 from cifar_edge.data import load_cifar10
+from cifar_edge.formats import FORMATS
 
 BATCH = 100
 
@@ -25,7 +26,7 @@ BATCH = 100
 def litert_predictions(path: Path, images: np.ndarray) -> np.ndarray:
     interpreter = Interpreter(model_path=str(path), num_threads=2)
     source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    interpreter.resize_tensor_input(source["index"], [BATCH, 32, 32, 3])
+    interpreter.resize_tensor_input(source["index"], [BATCH, *images.shape[1:]])
     interpreter.allocate_tensors()
     predictions = []
     for start in range(0, len(images), BATCH):
@@ -42,6 +43,9 @@ def onnx_predictions(path: Path, images: np.ndarray) -> np.ndarray:
     name = session.get_inputs()[0].name
     return np.concatenate([session.run(None, {name: images[start:start + BATCH]})[0].argmax(axis=1)
                            for start in range(0, len(images), BATCH)])
+
+
+PREDICTORS = {"LiteRT": litert_predictions, "ONNX Runtime": onnx_predictions}
 
 
 def main() -> None:
@@ -62,10 +66,8 @@ def main() -> None:
     print(f"{'file':<26}{'runtime':<14}{'accuracy':>10}{'model card':>12}")
     for fmt, entry in card["files"].items():
         path = args.models / entry["file"]
-        if fmt.startswith("tflite"):
-            runtime, predictions = "LiteRT", litert_predictions(path, images)
-        else:
-            runtime, predictions = "ONNX Runtime", onnx_predictions(path, images)
+        runtime = FORMATS[fmt].runtime
+        predictions = PREDICTORS[runtime](path, images)
         print(f"{entry['file']:<26}{runtime:<14}{np.mean(predictions == labels):>10.2%}{recorded[fmt]:>12.2%}")
 
 

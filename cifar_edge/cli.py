@@ -1,19 +1,26 @@
 """The `cifar-edge` command: parses options and calls the package; no logic lives here.
 
 Every `CifarEdgeError` becomes `error: <message>` on stderr and a non-zero exit, never a traceback.
+The training options are not written here: `with_recipe_options` makes one `--<field>` option per
+`TrainConfig` field, with the help text the field carries.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
+import typing
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from cifar_edge.errors import CifarEdgeError
+from cifar_edge.contract import CLASSES, RELEASED_MODEL
+from cifar_edge.formats import DEFAULT_PERCENTILE, FORMATS, RUNTIMES, formats_table
+from cifar_edge.train import recipe
 
 app = typer.Typer(help="Train a CIFAR-10 CNN, export it for the edge, and run it on a camera.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -33,7 +40,7 @@ def print_json(data) -> None:
 def data_info(data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
               as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts.")):
     """Format, images per split and class, and the SHA-256 of the data."""
-    from cifar_edge.data import CLASSES, load_cifar10
+    from cifar_edge.data import load_cifar10
 
     dataset = load_cifar10(data)
     info = {"path": str(dataset.source), "format": dataset.format, "sha256": dataset.sha256,
@@ -64,50 +71,57 @@ def data_samples(out: Path = typer.Argument(Path("samples"), help="Folder for th
     typer.echo(f"{len(paths)} images written to {out}/ (the true class is in each name)")
 
 
-def parse_widths(text: Optional[str]):
-    if text is None:
-        return None
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        widths = ()
-    if len(widths) != 3:
-        raise CifarEdgeError(f"--widths takes three comma-separated integers like 64,256,256, got {text!r}")
-    return widths
+def with_recipe_options(command):
+    """`command` with one option per TrainConfig knob added to its signature (typer reads options from
+    the signature); the values given arrive as `overrides`, None for those left at the preset's."""
+    own = [p for name, p in inspect.signature(command).parameters.items() if name != "overrides"]
+    types = recipe.knob_types()
+    added = []
+    for f in recipe.knobs():
+        parser = recipe.parse_widths if f.name == "widths" else None
+        default = getattr(recipe.PRESETS["standard"], f.name)
+        option = typer.Option(None, f"--{recipe.option_name(f.name)}", help=f"{f.metadata['help']} "
+                              f"(standard: {recipe.option_value(default)})", parser=parser,
+                              metavar="A,B,C" if parser else None, rich_help_panel="Recipe (defaults: the preset's)")
+        kind = tuple if parser else types[f.name]  # typer would read tuple[int, int, int] as three arguments
+        added.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option,
+                                       annotation=Optional[kind]))
+
+    def with_overrides(**values):
+        overrides = {f.name: values.pop(f.name) for f in recipe.knobs()}
+        return command(**values, overrides=overrides)
+
+    with_overrides.__name__, with_overrides.__doc__ = command.__name__, command.__doc__
+    with_overrides.__signature__ = inspect.Signature(own + added)
+    with_overrides.__annotations__ = {**typing.get_type_hints(command), **{p.name: p.annotation for p in added}}
+    return with_overrides
+
+
+PRESET_HELP = "; ".join(f"{name}: {note}" for name, note in recipe.PRESET_NOTES.items())
 
 
 @app.command()
+@with_recipe_options
 def train(
-    preset: str = typer.Option("standard", help="smoke (seconds), fast (8 epochs, 13-16 min on 2 CPU cores; measured 89.2%), "
-                               "standard (20 epochs, 35 min on 2 CPU cores; aims at 93%, measured 90.4%), "
-                               "best (wider net, 14 epochs, 53 min; measured 91.1%), "
-                               "long (standard's net, 40 epochs, 69 min; measured 90.8%: the released model)."),
+    preset: str = typer.Option("standard", help=f"The recipe to start from ({PRESET_HELP}). Any option "
+                               "below overrides one of its values."),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
     name: Optional[str] = typer.Option(None, help="Run name: results go to RUNS_DIR/NAME. Default: the preset."),
     runs_dir: Path = typer.Option(Path("runs"), help="Folder that holds the run folders."),
     resume: bool = typer.Option(False, help="Continue an unfinished run from its last finished epoch."),
     force: bool = typer.Option(False, help="Delete an existing run of the same name and start over."),
-    epochs: Optional[int] = typer.Option(None, help="Override the preset's number of epochs."),
-    batch_size: Optional[int] = typer.Option(None, help="Override the batch size."),
-    lr: Optional[float] = typer.Option(None, help="Override the peak learning rate (batch-mean loss)."),
-    widths: Optional[str] = typer.Option(None, help="Channels of the three conv groups, e.g. 64,256,256."),
-    cutout: Optional[int] = typer.Option(None, help="Cutout square size in pixels (0 = off)."),
-    val_size: Optional[int] = typer.Option(None, help="Training images held out for validation."),
-    train_limit: Optional[int] = typer.Option(None, help="Use only the first N training images (0 = all)."),
-    seed: Optional[int] = typer.Option(None, help="Seed of initialisation, split, augmentation and order."),
-    precision: Optional[str] = typer.Option(None, help="auto (bfloat16 on GPUs and AMX CPUs, else float32), "
-                                            "float32, mixed_bfloat16 or mixed_float16."),
-    distribute: Optional[str] = typer.Option(None, help="'mirrored' trains on all visible devices with "
-                                             "tf.distribute.MirroredStrategy."),
     progress: bool = typer.Option(True, help="Show a progress bar per epoch."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved configuration and the command "
+                                 "that reproduces it as JSON, and train nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the final metrics as JSON."),
+    overrides: dict = None,
 ):
     """Train the CNN; writes model.keras, metrics.json, history.csv and plots to RUNS_DIR/NAME."""
-    from cifar_edge.train import make_config, train as run_training
+    config = recipe.make_config(preset, **overrides)
+    if dry_run:
+        return print_json({"config": config.to_dict(), "command": recipe.command_for(config)})
+    from cifar_edge.train.trainer import train as run_training
 
-    config = make_config(preset, epochs=epochs, batch_size=batch_size, lr=lr, widths=parse_widths(widths),
-                         cutout=cutout, val_size=val_size, train_limit=train_limit, seed=seed,
-                         precision=precision, distribute=distribute)
     run_dir = runs_dir / (name or preset)
     metrics = run_training(config, data=data, run_dir=run_dir, resume=resume, force=force, progress=progress)
     if as_json:
@@ -124,11 +138,11 @@ def train(
 def export(
     source: Path = typer.Argument(..., help="A finished run folder (runs/NAME) or a model.keras file."),
     out: Optional[Path] = typer.Option(None, help="Output folder. Default: exports/<run name>."),
-    formats: str = typer.Option("all", help="Comma-separated subset of tflite-fp32, tflite-fp16, "
-                                "tflite-dynamic, tflite-int8, onnx-fp32, onnx-int8."),
+    formats: str = typer.Option("all", help=f"Comma-separated subset of {', '.join(FORMATS)} "
+                                "(`cifar-edge formats` describes each)."),
     calib: int = typer.Option(1000, help="Training images (class-balanced) that calibrate the int8 files."),
     seed: int = typer.Option(0, help="Seed of the calibration image choice."),
-    calib_percentile: float = typer.Option(99.99, help="int8 activation ranges cover this percentile of "
+    calib_percentile: float = typer.Option(DEFAULT_PERCENTILE, help="int8 activation ranges cover this percentile of "
                                            "the calibration values; 100 = their min and max."),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
     force: bool = typer.Option(False, help="Overwrite files that already exist in the output folder."),
@@ -146,6 +160,14 @@ def export(
     for fmt, entry in card["files"].items():
         typer.echo(f"{fmt:<16}{entry['bytes'] / 1e6:>8.2f} MB  {Path(card['out']) / entry['file']}")
     typer.echo(f"\nnext: cifar-edge compare {card['out']}")
+
+
+@app.command()
+def formats(as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts.")):
+    """The formats `cifar-edge export` writes: file, runtime, precision, and what `compare` checks."""
+    if as_json:
+        return print_json([{**vars(f), "suffix": f.suffix, "runtime": f.runtime} for f in FORMATS.values()])
+    typer.echo(formats_table())
 
 
 @app.command()
@@ -212,7 +234,6 @@ def benchmark(
         typer.echo(f"{r['model']:<40}{r['bytes'] / 1e6:>9.2f}{r['median_ms']:>11.3f}{r['p90_ms']:>9.3f}{r['mean_ms']:>9.3f}")
 
 
-MODEL_SUFFIXES = (".tflite", ".onnx")
 
 
 def default_model() -> Path:
@@ -227,7 +248,7 @@ def predict(
     paths: list[Path] = typer.Argument(..., help="Images (PNG, JPEG, BMP, WebP; any size, gray, RGB, RGBA, "
                                        "8 or 16 bit). A first argument ending in .tflite/.onnx is the model."),
     model: Optional[Path] = typer.Option(None, help="Exported .tflite or .onnx model. Default: the released "
-                                         "int8 model (models/cifar_edge_int8.tflite)."),
+                                         f"int8 model (models/{RELEASED_MODEL})."),
     top_k: int = typer.Option(1, help="How many classes to show per image."),
     threads: int = typer.Option(1, help="Interpreter threads."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per image: path, label, index, "
@@ -236,9 +257,9 @@ def predict(
     """Classify image files; a file that cannot be read gets one error line and the rest go on
     (exit code 1 if any failed)."""
     from cifar_edge.edge_runtime import Classifier
-    from cifar_edge.edge_runtime.images import read_image_rgb
+    from cifar_edge.images import read_image_rgb
 
-    if model is None and paths and paths[0].suffix in MODEL_SUFFIXES:
+    if model is None and paths and paths[0].suffix in RUNTIMES:
         model, paths = paths[0], paths[1:]
     if not paths:
         raise CifarEdgeError("no image given: cifar-edge predict [MODEL] IMAGE...")
@@ -264,7 +285,7 @@ def predict(
 @app.command()
 def camera(
     model: Optional[Path] = typer.Option(None, help="Exported .tflite or .onnx model. Default: the released "
-                                         "int8 model (models/cifar_edge_int8.tflite)."),
+                                         f"int8 model (models/{RELEASED_MODEL})."),
     source: str = typer.Option("0", help="Webcam index (0) or /dev/video* path, a video file, a folder of "
                                "images, or 'picamera2' for the Raspberry Pi camera."),
     headless: Optional[bool] = typer.Option(None, "--headless/--window", help="JSON lines instead of a "

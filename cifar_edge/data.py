@@ -27,20 +27,20 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from cifar_edge.contract import CHANNELS, CLASSES, INPUT_SIZE
 from cifar_edge.errors import CifarEdgeError
-
-CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+from cifar_edge.images import SUFFIXES as IMAGE_SUFFIXES, read_rgb
 OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
 BATCHES_DIR = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+PIXELS = CHANNELS * INPUT_SIZE * INPUT_SIZE  # one row of a batch: 3072 values
 
 
 @dataclass(frozen=True)
 class Split:
-    images: np.ndarray  # (N, 32, 32, 3) uint8 RGB
+    images: np.ndarray  # (N, INPUT_SIZE, INPUT_SIZE, 3) uint8 RGB
     labels: np.ndarray  # (N,) int64 in 0..9
 
     def __len__(self) -> int:
@@ -160,14 +160,14 @@ def split_from_batches(batches: list[dict], names: list[str]) -> Split:
     images, labels = [], []
     for batch, name in zip(batches, names):
         data, batch_labels = batch.get("data"), batch.get("labels")
-        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != PIXELS:
             shape = getattr(data, "shape", None)
-            raise CifarEdgeError(f"{name}: 'data' must be a uint8 array of shape (N, 3072), got {shape}")
+            raise CifarEdgeError(f"{name}: 'data' must be a uint8 array of shape (N, {PIXELS}), got {shape}")
         batch_labels = np.asarray(batch_labels, dtype=np.int64)
         if batch_labels.shape != (len(data),) or batch_labels.min() < 0 or batch_labels.max() >= len(CLASSES):
-            raise CifarEdgeError(f"{name}: 'labels' must be {len(data)} integers in 0..9")
+            raise CifarEdgeError(f"{name}: 'labels' must be {len(data)} integers in 0..{len(CLASSES) - 1}")
         # Rows are 1024 R, 1024 G, 1024 B values, each plane row-major.
-        images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        images.append(data.reshape(-1, CHANNELS, INPUT_SIZE, INPUT_SIZE).transpose(0, 2, 3, 1))
         labels.append(batch_labels)
     return Split(np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels))
 
@@ -206,14 +206,12 @@ def read_folder_batches(folder: Path, wanted: set[str]) -> dict[str, bytes]:
 
 
 def read_image(path: Path) -> np.ndarray:
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise CifarEdgeError(f"{path} is not a readable image")
-    if image.shape[:2] != (32, 32):
-        raise CifarEdgeError(f"{path} is {image.shape[1]}x{image.shape[0]}; CIFAR-10 images are 32x32")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)  # OpenCV decodes BGR; everything else here is RGB
+    """One image of an image-folder dataset: read as any picture is, and exactly the model's size."""
+    image = read_rgb(path)
+    if image.shape[:2] != (INPUT_SIZE, INPUT_SIZE):
+        raise CifarEdgeError(f"{path} is {image.shape[1]}x{image.shape[0]}; CIFAR-10 images are "
+                             f"{INPUT_SIZE}x{INPUT_SIZE}")
+    return image
 
 
 def load_image_split(folder: Path) -> Split:
@@ -226,7 +224,7 @@ def load_image_split(folder: Path) -> Split:
     files = [(path, label) for label, name in enumerate(CLASSES) if (folder / name).is_dir()
              for path in sorted((folder / name).iterdir()) if path.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
-        raise CifarEdgeError(f"{folder} holds no .png or .jpg images in class folders")
+        raise CifarEdgeError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}) in class folders")
     images = np.stack([read_image(path) for path, _ in files])
     return Split(images, np.array([label for _, label in files], dtype=np.int64))
 
@@ -275,7 +273,7 @@ def load_cifar10(path: str | os.PathLike | None = None, splits=("train", "test")
             raw = read_folder_batches(folder, wanted)
         loaded = {s: split_from_batches([unpickle_batch(raw[n], n) for n in names[s]], names[s])
                   for s in splits}
-    empty = Split(np.zeros((0, 32, 32, 3), np.uint8), np.zeros((0,), np.int64))
+    empty = Split(np.zeros((0, INPUT_SIZE, INPUT_SIZE, CHANNELS), np.uint8), np.zeros((0,), np.int64))
     train, test = loaded.get("train", empty), loaded.get("test", empty)
     sha = file_sha256(path) if fmt == "archive" else arrays_sha256(train, test)
     return Dataset(train, test, path, fmt, sha)

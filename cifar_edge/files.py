@@ -3,6 +3,7 @@ the target, so a reader (or a run killed halfway) never sees half a file.  Impor
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import tempfile
@@ -35,3 +36,13 @@ def write_json(path: Path, data) -> None:
 
 def read_json(path: Path):
     return json.loads(Path(path).read_text())
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """`rows` (dicts with the same keys) as a CSV file with a header line."""
+    def write(tmp):
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    write_atomically(path, write)

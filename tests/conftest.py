@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,10 +19,23 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar-10-python.tar.gz"
 
 
+def pytest_collection_modifyitems(items):
+    """A test that needs a trained model (the shared smoke run) or trains one is slow: `make test-fast`
+    leaves those out."""
+    for item in items:
+        if {"smoke_run", "exported", "scored"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 def real_archive_path() -> Path:
+    """The archive, else a skip on a developer's machine, but a failure in CI (where `CI` is set): a CI
+    run must never pass with the data tests skipped."""
     path = Path(os.environ.get("CIFAR_EDGE_DATA") or SHARED_ARCHIVE)
     if not path.exists():
-        pytest.skip(f"the real CIFAR-10 archive is not at {path}: set CIFAR_EDGE_DATA")
+        message = f"the real CIFAR-10 archive is not at {path}: set CIFAR_EDGE_DATA"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set, so this fails instead of skipping)", pytrace=False)
+        pytest.skip(message)
     return path
 
 
@@ -39,7 +54,8 @@ def real_test_split(real_archive):
 @pytest.fixture(scope="session")
 def smoke_run(real_archive, tmp_path_factory):
     """One finished smoke-preset run (a tiny net, seconds), shared by the training and export tests."""
-    from cifar_edge.train import make_config, train
+    from cifar_edge.train import make_config
+    from cifar_edge.train.trainer import train
 
     run_dir = tmp_path_factory.mktemp("runs") / "smoke"
     metrics = train(make_config("smoke"), data=real_archive, run_dir=run_dir, progress=False)
@@ -57,10 +73,28 @@ def exported(smoke_run, real_archive, tmp_path_factory):
     return run_dir, out, card
 
 
-def cli(*args, env=None, **kwargs) -> subprocess.CompletedProcess:
-    """Runs `python -m cifar_edge ARGS` as a user would, capturing its output."""
+def cli(*args) -> subprocess.CompletedProcess:
+    """Runs `cifar-edge ARGS` through its real entry point, `cifar_edge.cli.main` (which turns errors into
+    one line and an exit code), in this process: its exit code, stdout and stderr.  In-process because
+    every new process pays TensorFlow's start-up again (6-8 s on a slow CPU); `cli_process` is the real
+    thing, for the few tests that need a process of their own."""
+    from cifar_edge.cli import main
+
+    argv = ["cifar-edge", *map(str, args)]
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.object(sys, "argv", argv), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+def cli_process(*args, **kwargs) -> subprocess.CompletedProcess:
+    """Runs `python -m cifar_edge ARGS` in a process of its own, as a user would."""
     return subprocess.run([sys.executable, "-m", "cifar_edge", *map(str, args)], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, **kwargs)
+                          text=True, **kwargs)
 
 
 def batch_pickle(images: np.ndarray, labels, label: bytes = b"slice") -> bytes:

@@ -152,7 +152,16 @@ def test_image_folder_non_image_file_is_named(tmp_path, real_test_split):
     write_image_folder(tmp_path, real_test_split, count=1)
     fake = tmp_path / "test" / "cat" / "notes.png"
     fake.write_text("this is not a picture")
-    with pytest.raises(CifarEdgeError, match="notes.png is not a readable image"):
+    with pytest.raises(CifarEdgeError, match="notes.png: not a readable image"):
+        load_cifar10(tmp_path)
+
+
+def test_image_folder_truncated_jpeg_is_named(tmp_path, real_test_split):
+    """The data loader reads pictures with the same reader as `predict`, so it catches what that does."""
+    write_image_folder(tmp_path, real_test_split, count=1)
+    ok, jpeg = cv2.imencode(".jpg", real_test_split.images[0])
+    (tmp_path / "test" / "cat" / "cut.jpg").write_bytes(jpeg.tobytes()[:400])
+    with pytest.raises(CifarEdgeError, match="cut.jpg: truncated JPEG"):
         load_cifar10(tmp_path)
 
 

@@ -13,7 +13,7 @@ import zipfile
 import cv2
 import pytest
 
-from cifar_edge.data import CLASSES
+from cifar_edge.contract import CLASSES
 from conftest import REPO
 
 pytestmark = pytest.mark.slow

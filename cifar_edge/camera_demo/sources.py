@@ -85,19 +85,18 @@ class CaptureSource:
 
 class FolderSource:
     def __init__(self, folder: Path):
-        from cifar_edge.edge_runtime.images import SUFFIXES
+        from cifar_edge.images import SUFFIXES
 
         self.paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES)
         if not self.paths:
             raise CifarEdgeError(f"{folder} holds no images ({', '.join(SUFFIXES)})")
 
     def frames(self) -> Iterator[np.ndarray]:
-        from cifar_edge.edge_runtime.images import read_image_rgb
-        from cifar_edge.edge_runtime.preprocess import to_uint8_rgb
+        from cifar_edge.images import read_rgb
 
         for path in self.paths:
             try:
-                yield to_uint8_rgb(read_image_rgb(path))
+                yield read_rgb(path)
             except CifarEdgeError as exc:
                 warn(f"skipped {exc}")
 

@@ -4,8 +4,8 @@ Needs only numpy and an interpreter (ai-edge-litert, tflite-runtime or onnxrunti
 TensorFlow, which a Raspberry Pi does not install.  A test runs this package with TensorFlow blocked.
 """
 
+from cifar_edge.edge_runtime.backends import read_model_info
 from cifar_edge.edge_runtime.classifier import Classifier
 from cifar_edge.edge_runtime.latency import measure_latency
-from cifar_edge.edge_runtime.model_info import read_model_info
 
 __all__ = ["Classifier", "measure_latency", "read_model_info"]

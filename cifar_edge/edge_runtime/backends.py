@@ -1,9 +1,10 @@
 """The interpreters a device runs exported models with, behind one tiny interface.
 
-`.tflite` runs in the LiteRT interpreter (`ai-edge-litert`, a base dependency), else the older
-`tflite-runtime`; never TensorFlow's bundled interpreter, so this side never imports TensorFlow.
-`.onnx` runs in ONNX Runtime.  Each backend takes a uint8 NHWC batch and returns float32 scores:
-an int8 output is dequantized here, with the scale and zero point stored in the file.
+The formats table (`cifar_edge.formats.RUNTIMES`) says which interpreter runs a file, by its suffix:
+LiteRT (`ai-edge-litert`, a base dependency, else the older `tflite-runtime`; never TensorFlow's
+bundled interpreter, so this side never imports TensorFlow) or ONNX Runtime.  Each backend takes a
+uint8 NHWC batch and returns float32 scores (an int8 output is dequantized here, with the scale and
+zero point stored in the file) and exposes the file's own metadata.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cifar_edge.edge_runtime.model_info import onnx_metadata, read_tflite_metadata
 from cifar_edge.errors import CifarEdgeError
+from cifar_edge.formats import runtime_for
 
 
 def tflite_interpreter_class():
@@ -48,8 +51,6 @@ def open_onnx_session(path: Path, threads: int):
 
 class TFLiteBackend:
     def __init__(self, path: Path, threads: int):
-        from cifar_edge.edge_runtime.model_info import read_tflite_metadata
-
         data = path.read_bytes()
         self.metadata = read_tflite_metadata(data, str(path))  # also: a clear error for a truncated file
         try:
@@ -78,8 +79,6 @@ class TFLiteBackend:
 
 class ONNXBackend:
     def __init__(self, path: Path, threads: int):
-        from cifar_edge.edge_runtime.model_info import onnx_metadata
-
         self.session = open_onnx_session(path, threads)
         self.input_name = self.session.get_inputs()[0].name
         self.metadata = onnx_metadata(self.session)
@@ -88,12 +87,18 @@ class ONNXBackend:
         return self.session.run(None, {self.input_name: images})[0].astype(np.float32, copy=False)
 
 
+BACKENDS = {"LiteRT": TFLiteBackend, "ONNX Runtime": ONNXBackend}  # keyed by formats.RUNTIMES
+
+
 def open_backend(path: str | Path, threads: int = 1):
+    """The interpreter for the model file at `path`, loaded and ready."""
     path = Path(path)
+    runtime = runtime_for(path)
     if not path.is_file():
         raise CifarEdgeError(f"model file {path} does not exist")
-    if path.suffix == ".tflite":
-        return TFLiteBackend(path, threads)
-    if path.suffix == ".onnx":
-        return ONNXBackend(path, threads)
-    raise CifarEdgeError(f"{path}: expected a .tflite or .onnx file made by `cifar-edge export`")
+    return BACKENDS[runtime](path, threads)
+
+
+def read_model_info(path: str | Path) -> dict | None:
+    """The `cifar_edge` metadata of an exported .tflite or .onnx file, or None if it has none."""
+    return open_backend(path).metadata

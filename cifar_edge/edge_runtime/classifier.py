@@ -1,8 +1,9 @@
-"""`Classifier`: one exported model file, ready to score uint8 RGB 32x32 images.
+"""`Classifier`: one exported model file, ready to score uint8 RGB images.
 
 It picks the interpreter by file type (see `backends`), reads the labels and input contract from the
-file's own metadata (see `model_info`), and scores batches of any size.  Nothing here imports
-TensorFlow: this is what runs on the Raspberry Pi.
+file's own metadata (see `model_info`; a file without it gets `cifar_edge.contract`'s), resizes any
+picture by that contract, and scores batches of any size.  Nothing here imports TensorFlow: this is
+what runs on the Raspberry Pi.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from cifar_edge.contract import CLASSES, InputContract
 from cifar_edge.edge_runtime.backends import open_backend
-from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT
 from cifar_edge.edge_runtime.preprocess import to_model_input
 from cifar_edge.errors import CifarEdgeError
-
-DEFAULT_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,12 @@ class Classifier:
         self.path = Path(path)
         self.backend = open_backend(self.path, threads)
         self.info = self.backend.metadata or {}
-        self.labels = tuple(self.info.get("labels", DEFAULT_LABELS))
-        contract = self.info.get("input", INPUT_CONTRACT)
-        self.input_shape = (contract["height"], contract["width"], 3)
+        self.labels = tuple(self.info.get("labels", CLASSES))
+        self.contract = InputContract.from_dict(self.info.get("input"))
+        self.input_shape = self.contract.shape
 
     def scores(self, images: np.ndarray, batch_size: int = 250, progress=None) -> np.ndarray:
-        """Raw model outputs (logits) for a uint8 (N, 32, 32, 3) RGB batch, `batch_size` at a time.
+        """Raw model outputs (logits) for a uint8 (N, H, W, 3) RGB batch, `batch_size` at a time.
         `progress`, if given, is called with the number of images done after each batch."""
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.shape[1:] != self.input_shape:
@@ -61,15 +60,15 @@ class Classifier:
         return np.concatenate(outputs) if outputs else np.zeros((0, len(self.labels)), np.float32)
 
     def predict(self, images: np.ndarray, batch_size: int = 250) -> np.ndarray:
-        """Class indices for a uint8 (N, 32, 32, 3) RGB batch."""
+        """Class indices for a uint8 (N, H, W, 3) RGB batch."""
         return self.scores(images, batch_size).argmax(axis=1)
 
     def classify_batch(self, images) -> list[Prediction]:
         """RGB pictures of any size (uint8 or uint16, gray, RGB or RGBA) -> one Prediction each."""
-        batch = np.stack([to_model_input(image, self.input_shape[0]) for image in images])
+        batch = np.stack([to_model_input(image, self.contract) for image in images])
         probabilities = softmax(self.scores(batch))
         return [Prediction(self.labels[int(p.argmax())], int(p.argmax()), float(p.max()), p) for p in probabilities]
 
     def classify(self, image: np.ndarray) -> Prediction:
-        """One RGB picture of any size -> its Prediction (centre square, area-resized to 32x32)."""
+        """One RGB picture of any size -> its Prediction (resized as the model's contract says)."""
         return self.classify_batch([image])[0]

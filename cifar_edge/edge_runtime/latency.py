@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cifar_edge.contract import InputContract
 from cifar_edge.edge_runtime.backends import open_backend
 
 
@@ -17,7 +18,8 @@ def measure_latency(path: str | Path, threads: int = 1, warmup: int = 20, runs: 
                     seed: int = 0) -> dict:
     """Milliseconds per single-image call: median, p90, mean and min over `runs` timed calls."""
     backend = open_backend(path, threads)
-    image = np.random.default_rng(seed).integers(0, 256, (1, 32, 32, 3), dtype=np.uint8)
+    shape = InputContract.from_dict((backend.metadata or {}).get("input")).shape
+    image = np.random.default_rng(seed).integers(0, 256, (1, *shape), dtype=np.uint8)
     for _ in range(warmup):
         backend.run(image)
     times = np.empty(runs)

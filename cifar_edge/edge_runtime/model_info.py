@@ -1,8 +1,8 @@
 """What an exported model says about itself, so a device needs no training code to use it.
 
-Every file `cifar-edge export` writes carries one JSON document under the key `cifar_edge`:
-class labels, the input contract (NHWC uint8 RGB 32x32), model version, format and the SHA-256 of
-the Keras model it came from.  In a .tflite file it is a named entry of the flatbuffer's `metadata`
+Every file `cifar-edge export` writes carries one JSON document under the contract's METADATA_KEY
+(`cifar_edge`): class labels, the input contract (`cifar_edge.contract.InputContract`), model version,
+format and the SHA-256 of the Keras model it came from.  In a .tflite file it is a named entry of the flatbuffer's `metadata`
 table (the standard place for producer metadata, readable with the schema alone); in an .onnx file
 it is a `metadata_props` entry, which ONNX Runtime exposes as custom metadata.
 
@@ -14,13 +14,10 @@ Only the flatbuffer schema shipped with ai-edge-litert is used: no TensorFlow.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from cifar_edge.contract import METADATA_KEY
 from cifar_edge.errors import CifarEdgeError
 
-METADATA_KEY = "cifar_edge"
-INPUT_CONTRACT = {"layout": "NHWC", "dtype": "uint8", "color": "RGB", "height": 32, "width": 32,
-                  "range": [0, 255]}
 TFLITE_IDENTIFIER = b"TFL3"
 
 
@@ -126,17 +123,3 @@ def onnx_metadata(session) -> dict | None:
     """The `cifar_edge` JSON of an open ONNX Runtime session's model, or None."""
     meta = session.get_modelmeta().custom_metadata_map
     return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else None
-
-
-def read_model_info(path: str | Path) -> dict | None:
-    """The `cifar_edge` metadata of an exported .tflite or .onnx file, or None if it has none."""
-    path = Path(path)
-    if not path.is_file():
-        raise CifarEdgeError(f"model file {path} does not exist")
-    if path.suffix == ".tflite":
-        return read_tflite_metadata(path.read_bytes(), str(path))
-    if path.suffix == ".onnx":
-        from cifar_edge.edge_runtime.backends import open_onnx_session
-
-        return onnx_metadata(open_onnx_session(path, threads=1))
-    raise CifarEdgeError(f"{path}: expected a .tflite or .onnx file")

@@ -10,12 +10,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from cifar_edge.contract import RELEASED_MODEL
 from cifar_edge.errors import CifarEdgeError
 
-RELEASED_NAME = "cifar_edge_int8.tflite"
 
-
-def released_model_path(name: str = RELEASED_NAME) -> Path:
+def released_model_path(name: str = RELEASED_MODEL) -> Path:
     try:
         installed = Path(str(resources.files("cifar_edge.models") / name))
     except ModuleNotFoundError:  # a checkout put on sys.path by hand, not pip-installed

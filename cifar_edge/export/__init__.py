@@ -6,6 +6,6 @@ Needs the `[train,export]` extras (TensorFlow, tf2onnx, onnx, onnxruntime); the 
 on a device with `cifar_edge.edge_runtime` alone.
 """
 
-from cifar_edge.export.exporter import FORMATS, export
+from cifar_edge.export.exporter import export
 
-__all__ = ["FORMATS", "export"]
+__all__ = ["export"]

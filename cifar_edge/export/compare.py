@@ -4,7 +4,7 @@ Scores the float Keras reference and every exported file in an export folder on 
 images, each file through the runtime a device would use (`edge_runtime.Classifier`: LiteRT for
 .tflite, ONNX Runtime for .onnx), and reports per format: size, top-1 accuracy, change against float
 in percentage points, top-1 agreement with float, and latency (batch 1, one thread, median).
-A file named int8 must be full-integer: every tensor integer, checked in the flatbuffer itself.
+A format the table marks full-integer must be: every tensor integer, checked in the file itself.
 
 Writes compare.json, compare.md and confusion_<format>.png to the folder and records the table in
 its model_card.json.
@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from cifar_edge import evaluation, provenance
 from cifar_edge.data import load_cifar10
 from cifar_edge.edge_runtime import Classifier, measure_latency
 from cifar_edge.edge_runtime.model_info import full_integer_violations
 from cifar_edge.errors import CifarEdgeError
-from cifar_edge.export.exporter import CARD, FORMATS, REFERENCE, load_keras_model
+from cifar_edge.export.exporter import CARD, REFERENCE, load_keras_model
 from cifar_edge.files import read_json, write_atomically, write_json
-from cifar_edge.train import report
+from cifar_edge.formats import FORMATS
 
 
 def float_reference_logits(export_dir: Path, images: np.ndarray) -> np.ndarray:
@@ -46,33 +47,35 @@ def compare(export_dir: str | Path, data: str | Path | None = None, limit: int =
     if not (export_dir / REFERENCE).is_file():
         raise CifarEdgeError(f"{export_dir} is not an export folder: it has no {REFERENCE} "
                              "(make one with `cifar-edge export RUN_DIR`)")
-    present = [(fmt, export_dir / name) for fmt, name in FORMATS.items() if (export_dir / name).is_file()]
+    present = [(fmt, export_dir / fmt.file) for fmt in FORMATS.values() if (export_dir / fmt.file).is_file()]
     if not present:
-        raise CifarEdgeError(f"{export_dir} holds no exported model files ({', '.join(FORMATS.values())})")
+        raise CifarEdgeError(f"{export_dir} holds no exported model files "
+                             f"({', '.join(f.file for f in FORMATS.values())})")
     dataset = load_cifar10(data, splits=("test",))
     test = dataset.test.take(slice(0, limit)) if limit else dataset.test
 
     float_pred = float_reference_logits(export_dir, test.images).argmax(axis=1)
-    float_acc = float(np.mean(float_pred == test.labels))
+    float_acc = evaluation.accuracy(float_pred, test.labels)
     rows = [{"format": "keras-fp32", "file": REFERENCE, "bytes": (export_dir / REFERENCE).stat().st_size,
              "accuracy": float_acc, "change_pp": 0.0, "agreement": 1.0, "latency_ms": None,
              "latency_p90_ms": None, "full_integer": None}]
     for fmt, path in present:
         pred = score_file(path, test.images, progress).argmax(axis=1)
         latency = measure_latency(path, threads=1, runs=latency_runs)
-        violations = full_integer_violations(path.read_bytes(), str(path)) if fmt == "tflite-int8" else []
-        accuracy = float(np.mean(pred == test.labels))
-        rows.append({"format": fmt, "file": path.name, "bytes": path.stat().st_size, "accuracy": accuracy,
+        violations = full_integer_violations(path.read_bytes(), str(path)) if fmt.full_integer else []
+        accuracy = evaluation.accuracy(pred, test.labels)
+        rows.append({"format": fmt.name, "file": path.name, "bytes": path.stat().st_size, "accuracy": accuracy,
                      "change_pp": round((accuracy - float_acc) * 100, 2),
                      "agreement": float(np.mean(pred == float_pred)),
                      "latency_ms": round(latency["median_ms"], 3), "latency_p90_ms": round(latency["p90_ms"], 3),
-                     "full_integer": (not violations) if fmt == "tflite-int8" else None,
+                     "full_integer": (not violations) if fmt.full_integer else None,
                      "float_tensors": violations[:10]})
-        matrix = report.confusion_matrix(test.labels, pred)
-        report.plot_confusion(export_dir / f"confusion_{fmt}.png", matrix, f"{fmt}: accuracy {accuracy:.2%}")
+        matrix = evaluation.confusion_matrix(test.labels, pred)
+        evaluation.plot_confusion(export_dir / f"confusion_{fmt.name}.png", matrix,
+                                  f"{fmt.name}: accuracy {accuracy:.2%}")
     result = {"export_dir": str(export_dir), "test_images": len(test), "data_sha256": dataset.sha256,
               "latency": {"batch": 1, "threads": 1, "statistic": "median after 20 warm-up calls",
-                          "runs": latency_runs, "machine": report.machine_info()}, "rows": rows}
+                          "runs": latency_runs, "machine": provenance.machine_info()}, "rows": rows}
     write_json(export_dir / "compare.json", result)
     write_atomically(export_dir / "compare.md", lambda tmp: Path(tmp).write_text(markdown_table(rows) + "\n"))
     card_path = export_dir / CARD

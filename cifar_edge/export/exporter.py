@@ -1,11 +1,11 @@
 """`cifar-edge export`: a trained run (or any model.keras of ours) -> the files a device runs.
 
-    RUN_DIR/model.keras -> OUT/model_fp32.tflite, model_fp16.tflite, model_dynamic.tflite,
-                           model_int8.tflite, model_fp32.onnx, model_int8.onnx,
+    RUN_DIR/model.keras -> OUT/<one file per row of cifar_edge.formats.FORMATS>,
                            model.keras (the float reference `compare` scores against),
                            model_card.json
 
-Each model file carries its own metadata (labels, input contract, version, source hash: see
+Each format has one converter (CONVERTERS, in `to_tflite` and `to_onnx`).  Each model file carries its
+own metadata: labels and the input contract read off the model itself, version and source hash (see
 `edge_runtime.model_info`).  Calibration for the int8 files uses training images only, class-balanced
 and seeded; the test set is kept for `compare`.  Files are written atomically, and existing ones are
 refused unless `force`, before any work starts.
@@ -16,29 +16,55 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from cifar_edge.data import CLASSES, Split, file_sha256, load_cifar10
-from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT, METADATA_KEY, embed_tflite_metadata
+from cifar_edge import provenance
+from cifar_edge.contract import CLASSES, METADATA_KEY, InputContract
+from cifar_edge.data import Split, file_sha256, load_cifar10
+from cifar_edge.edge_runtime.model_info import embed_tflite_metadata
 from cifar_edge.errors import CifarEdgeError
-from cifar_edge.export.to_tflite import DEFAULT_PERCENTILE
+from cifar_edge.export import to_onnx, to_tflite
 from cifar_edge.files import read_json, write_atomically, write_json
-from cifar_edge.train import report
+from cifar_edge.formats import DEFAULT_PERCENTILE, parse_formats
 
-# format -> file name; the order is the order of `compare`'s table.
-FORMATS = {
-    "tflite-fp32": "model_fp32.tflite",
-    "tflite-fp16": "model_fp16.tflite",
-    "tflite-dynamic": "model_dynamic.tflite",
-    "tflite-int8": "model_int8.tflite",
-    "onnx-fp32": "model_fp32.onnx",
-    "onnx-int8": "model_int8.onnx",
-}
 REFERENCE = "model.keras"
 CARD = "model_card.json"
+
+
+@dataclass
+class Conversion:
+    """What every converter gets: the Keras model and, for the calibrated (int8) formats, the
+    calibration images and the percentile of their values the activation ranges cover (None: min/max)."""
+    model: object
+    calibration_images: np.ndarray | None = None
+    percentile: float | None = DEFAULT_PERCENTILE
+    made: dict = field(default_factory=dict)
+
+    def once(self, key: str, make):
+        """`make()`, computed once per conversion (one format can be built from another)."""
+        if key not in self.made:
+            self.made[key] = make()
+        return self.made[key]
+
+
+# Format name -> the function that makes its bytes.  A test checks there is one for every format.
+CONVERTERS = {
+    "tflite-fp32": to_tflite.convert_fp32,
+    "tflite-fp16": to_tflite.convert_fp16,
+    "tflite-dynamic": to_tflite.convert_dynamic,
+    "tflite-int8": to_tflite.convert_int8,
+    "onnx-fp32": to_onnx.convert_fp32,
+    "onnx-int8": to_onnx.convert_int8,
+}
+# File suffix -> how metadata is stored in such a file.
+METADATA_WRITERS = {
+    ".tflite": embed_tflite_metadata,
+    ".onnx": lambda model_bytes, info: to_onnx.with_metadata(model_bytes, METADATA_KEY, json.dumps(info, sort_keys=True)),
+}
 
 
 def resolve_source(source: str | Path) -> tuple[Path, dict | None]:
@@ -64,16 +90,6 @@ def load_keras_model(path: Path):
         raise CifarEdgeError(f"{path} could not be loaded as a Keras model: {str(exc).splitlines()[0]}") from exc
 
 
-def parse_formats(formats: str | None) -> list[str]:
-    if not formats or formats == "all":
-        return list(FORMATS)
-    chosen = [f.strip() for f in formats.split(",") if f.strip()]
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown:
-        raise CifarEdgeError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    return [f for f in FORMATS if f in chosen]
-
-
 def calibration_images(train: Split, count: int, seed: int) -> np.ndarray:
     """`count` training images, the same number from every class, picked by `seed`."""
     if not 10 <= count <= len(train):
@@ -85,31 +101,24 @@ def calibration_images(train: Split, count: int, seed: int) -> np.ndarray:
 
 
 def package_versions() -> dict[str, str]:
-    return report.package_versions(("cifar-edge", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime",
-                                    "ai-edge-litert", "numpy"))
+    return provenance.package_versions(("cifar-edge", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime",
+                                        "ai-edge-litert", "numpy"))
 
 
-def convert(model, fmt: str, calib: np.ndarray, percentile: float | None, cache: dict) -> bytes:
-    from cifar_edge.export import to_onnx, to_tflite
+def contract_of(model) -> InputContract:
+    """The input contract of a Keras model of ours, read off the model: its input's size and type, and
+    the mean and standard deviation its normalisation layer applies."""
+    from keras import ops
 
-    if fmt == "tflite-int8":
-        return to_tflite.convert_int8(model, calib, percentile)
-    if fmt.startswith("tflite-"):
-        return to_tflite.convert_float(model, fmt.removeprefix("tflite-"))
-    if "onnx-fp32" not in cache:  # the int8 ONNX file is quantized from the float one
-        cache["onnx-fp32"] = to_onnx.convert_fp32(model)
-    if fmt == "onnx-fp32":
-        return cache["onnx-fp32"]
-    return to_onnx.quantize_int8(cache["onnx-fp32"], calib, percentile)
-
-
-def with_file_metadata(fmt: str, model_bytes: bytes, info: dict) -> bytes:
-    info = {**info, "format": fmt}
-    if fmt.startswith("tflite-"):
-        return embed_tflite_metadata(model_bytes, info)
-    from cifar_edge.export.to_onnx import with_metadata
-
-    return with_metadata(model_bytes, METADATA_KEY, json.dumps(info, sort_keys=True))
+    image = model.inputs[0]
+    _, height, width, channels = image.shape
+    if model.outputs[0].shape[-1] != len(CLASSES):
+        raise CifarEdgeError(f"the model has {model.outputs[0].shape[-1]} outputs, not one per CIFAR-10 class")
+    normalize = model.get_layer("normalize")
+    mean = ops.convert_to_numpy(normalize.mean).ravel()
+    std = np.sqrt(ops.convert_to_numpy(normalize.variance).ravel())
+    return InputContract(height=height, width=width, channels=channels, dtype=str(image.dtype),
+                         mean=tuple(round(float(m), 6) for m in mean), std=tuple(round(float(v), 6) for v in std))
 
 
 def export(source: str | Path, out: str | Path | None = None, formats: str | None = None, calib: int = 1000,
@@ -126,40 +135,43 @@ def export(source: str | Path, out: str | Path | None = None, formats: str | Non
     chosen = parse_formats(formats)
     name = model_path.parent.name if model_path.name == REFERENCE else model_path.stem
     out = Path(out) if out else Path("exports") / name
-    targets = [out / FORMATS[f] for f in chosen] + [out / REFERENCE, out / CARD]
+    targets = [out / f.file for f in chosen] + [out / REFERENCE, out / CARD]
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
         raise CifarEdgeError(f"{', '.join(existing)} already exist(s): use --force to overwrite")
 
     model = load_keras_model(model_path)
     source_sha = file_sha256(model_path)
-    needs_calibration = any(f.endswith("int8") for f in chosen)
+    needs_calibration = any(f.calibrated for f in chosen)
     dataset = load_cifar10(data, splits=("train",)) if needs_calibration else None
-    calib_images = calibration_images(dataset.train, calib, seed) if dataset else None
+    conversion = Conversion(model, calibration_images(dataset.train, calib, seed) if dataset else None, percentile)
     version = f"{name}-{source_sha[:12]}"
-    info = {"labels": list(CLASSES), "input": INPUT_CONTRACT, "output": "logits", "model_version": version,
+    contract = contract_of(model).to_dict()
+    info = {"labels": list(CLASSES), "input": contract, "output": "logits", "model_version": version,
             "source_sha256": source_sha, "producer": f"cifar-edge {package_versions().get('cifar-edge', '?')}"}
 
-    files, cache = {}, {}
+    files = {}
     bar = tqdm(chosen, desc="export", unit="file", disable=not progress)
     for fmt in bar:
-        bar.set_postfix_str(fmt)
-        model_bytes = with_file_metadata(fmt, convert(model, fmt, calib_images, percentile, cache), info)
-        path = out / FORMATS[fmt]
+        bar.set_postfix_str(fmt.name)
+        converted = CONVERTERS[fmt.name](conversion)
+        model_bytes = METADATA_WRITERS[fmt.suffix](converted, {**info, "format": fmt.name})
+        path = out / fmt.file
         write_atomically(path, lambda tmp: Path(tmp).write_bytes(model_bytes))
-        files[fmt] = {"file": path.name, "bytes": len(model_bytes), "sha256": hashlib.sha256(model_bytes).hexdigest()}
+        files[fmt.name] = {"file": path.name, "bytes": len(model_bytes),
+                           "sha256": hashlib.sha256(model_bytes).hexdigest()}
     write_atomically(out / REFERENCE, lambda tmp: shutil.copyfile(model_path, tmp))
 
     card = {
         "model_version": version,
         "source": {"path": str(model_path), "sha256": source_sha},
-        "input": INPUT_CONTRACT,
+        "input": contract,
         "labels": list(CLASSES),
         "training": None if run_metrics is None else {
             key: run_metrics.get(key) for key in ("test_accuracy", "test_accuracy_flip_tta", "val_accuracy",
                                                   "epochs", "train_wall_seconds", "seed", "parameters", "data")},
         "files": files,
-        "export_options": {"formats": chosen, "calibration_images": calib if needs_calibration else 0,
+        "export_options": {"formats": [f.name for f in chosen], "calibration_images": calib if needs_calibration else 0,
                            "calibration_seed": seed, "calibration_split": "train (class-balanced)",
                            "activation_ranges": "min/max" if percentile is None else f"percentile {percentile}",
                            "calibration_data_sha256": dataset.sha256 if dataset else None},

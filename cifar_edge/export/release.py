@@ -1,10 +1,10 @@
 """`cifar-edge release`: publish a scored export as the model cifar-edge ships.
 
-    EXPORT_DIR/model_int8.tflite -> models/cifar_edge_int8.tflite  (what predict, camera and benchmark
-                                                                     use when no --model is given)
-    EXPORT_DIR/model_fp32.onnx   -> models/cifar_edge_fp32.onnx
-    EXPORT_DIR/model_card.json   -> models/model_card.json and models/MODEL_CARD.md, with how the
-                                    model was trained: command, seed, wall time, hardware, versions
+    EXPORT_DIR/<tflite-int8 file> -> models/cifar_edge_int8.tflite  (what predict, camera and
+                                     benchmark use when no --model is given)
+    EXPORT_DIR/<onnx-fp32 file>   -> models/cifar_edge_fp32.onnx    (contract.RELEASED_FILES names both)
+    EXPORT_DIR/model_card.json    -> models/model_card.json and models/MODEL_CARD.md, with how the
+                                     model was trained: command, seed, wall time, hardware, versions
 
 Only an export that `cifar-edge compare` has scored can be released: the card's accuracy table is
 the evidence that the shipped files keep the float model's accuracy.  The wheel carries the int8
@@ -17,12 +17,12 @@ import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cifar_edge.contract import CLASSES, RELEASED_FILES, InputContract
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.compare import markdown_table
 from cifar_edge.export.exporter import CARD
 from cifar_edge.files import read_json, write_atomically, write_json
 
-RELEASED = {"tflite-int8": "cifar_edge_int8.tflite", "onnx-fp32": "cifar_edge_fp32.onnx"}
 CARD_MD = "MODEL_CARD.md"
 
 
@@ -32,12 +32,7 @@ def training_record(card: dict) -> dict | None:
     if not metrics_path.is_file():
         return None
     metrics = read_json(metrics_path)
-    command = metrics.get("command")
-    if command is None and "config" in metrics:  # runs from before metrics.json recorded it
-        from cifar_edge.train.recipe import TrainConfig, command_for
-
-        command = command_for(TrainConfig(**{**metrics["config"], "widths": tuple(metrics["config"]["widths"])}))
-    return {"command": command, "seed": metrics["seed"], "epochs": metrics["epochs"],
+    return {"command": metrics.get("command"), "seed": metrics["seed"], "epochs": metrics["epochs"],
             "train_wall_seconds": metrics["train_wall_seconds"], "precision": metrics.get("precision"),
             "machine": metrics.get("machine"), "versions": metrics.get("versions"), "data": metrics["data"],
             "test_accuracy": metrics["test_accuracy"], "test_accuracy_flip_tta": metrics["test_accuracy_flip_tta"],
@@ -54,16 +49,16 @@ def release(export_dir: str | Path, out: str | Path = "models", force: bool = Fa
     if not card.get("compare") or card["compare"]["test_images"] != 10_000:
         raise CifarEdgeError(f"{export_dir} has not been scored on the whole test set: "
                              f"run `cifar-edge compare {export_dir}` first")
-    missing = [fmt for fmt in RELEASED if fmt not in card["files"]]
+    missing = [fmt for fmt in RELEASED_FILES if fmt not in card["files"]]
     if missing:
         raise CifarEdgeError(f"{export_dir} lacks {', '.join(missing)}: export with --formats all")
-    targets = [out / name for name in RELEASED.values()] + [out / CARD, out / CARD_MD]
+    targets = [out / name for name in RELEASED_FILES.values()] + [out / CARD, out / CARD_MD]
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
         raise CifarEdgeError(f"{', '.join(existing)} already exist(s): use --force to replace the release")
 
     files = {}
-    for fmt, name in RELEASED.items():
+    for fmt, name in RELEASED_FILES.items():
         model_bytes = (export_dir / card["files"][fmt]["file"]).read_bytes()
         if hashlib.sha256(model_bytes).hexdigest() != card["files"][fmt]["sha256"]:
             raise CifarEdgeError(f"{export_dir / card['files'][fmt]['file']} changed after export and compare")
@@ -81,12 +76,15 @@ def card_markdown(card: dict) -> str:
     """The model card for people: what goes in, how it was made, how well every format scores."""
     training = card["training"] or {}
     machine = training.get("machine") or {}
+    contract = InputContract.from_dict(card.get("input")).to_dict()
     lines = [
         f"# cifar-edge released model `{card['model_version']}`",
         "",
-        "CIFAR-10 classifier (airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck).",
-        "Input: one NHWC uint8 RGB 32×32 image, pixel values 0–255, no normalisation (it is inside the "
-        "model). Output: 10 logits in the order above; the labels are also in the file's metadata.",
+        f"CIFAR-10 classifier ({', '.join(CLASSES)}).",
+        f"Input: one {contract['layout']} {contract['dtype']} {contract['color']} {contract['height']}×"
+        f"{contract['width']} image, pixel values {contract['range'][0]}–{contract['range'][1]}, no normalisation "
+        f"(it is inside the model). Output: {len(CLASSES)} logits in the order above; the labels and this "
+        "contract are also in the file's metadata.",
         "",
         "| file | format | size | SHA-256 |",
         "|---|---|---:|---|",
@@ -118,7 +116,8 @@ def card_markdown(card: dict) -> str:
         "- The test data is the shared copy of CIFAR-10 that is mostly JPEG quality 75: the same 1,000 pictures "
         "score about two points lower JPEG-compressed than pixel-exact (results/jpeg_gap.txt), so expect more "
         "on clean images.",
-        "- Trained on 32×32 thumbnails of ten classes: anything else still gets one of the ten labels.",
+        f"- Trained on {contract['height']}×{contract['width']} thumbnails of {len(CLASSES)} classes: anything "
+        f"else still gets one of the {len(CLASSES)} labels.",
         "",
     ]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Keras model -> .onnx: float32 with tf2onnx, int8 with ONNX Runtime's static quantization.
+"""Keras model -> .onnx: float32 with tf2onnx (`convert_fp32`), int8 with ONNX Runtime's static
+quantization of that float file (`convert_int8`); each takes the exporter's `Conversion`.
 
 The int8 file is QDQ format with per-channel weights, calibrated on the same training images as the
 TFLite int8 file, so the two quantized formats are comparable.
@@ -12,8 +13,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
-from cifar_edge.export.to_tflite import DEFAULT_PERCENTILE
 
 OPSET = 17
 _ERFC_REGISTERED = False
@@ -47,8 +46,17 @@ def register_erfc():
     _ERFC_REGISTERED = True
 
 
-def convert_fp32(model) -> bytes:
-    """Float32 ONNX with a uint8 input `image` and an output `logits`, batch size left open."""
+def convert_fp32(conversion) -> bytes:
+    """Float32 ONNX with a uint8 input `image` and an output `logits`, batch size left open (made once
+    per conversion: the int8 file is quantized from it)."""
+    return conversion.once("onnx-fp32", lambda: keras_to_onnx(conversion.model))
+
+
+def convert_int8(conversion) -> bytes:
+    return quantize_int8(convert_fp32(conversion), conversion.calibration_images, conversion.percentile)
+
+
+def keras_to_onnx(model) -> bytes:
     import tf2onnx
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -75,8 +83,7 @@ class _Calibration:
         return next(self.batches, None)
 
 
-def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray,
-                  percentile: float | None = DEFAULT_PERCENTILE) -> bytes:
+def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray, percentile: float | None) -> bytes:
     """Static int8 quantization of a float ONNX model: QDQ, per-channel weights, int8 activations
     whose ranges cover `percentile` of the calibration values (None: their absolute min/max)."""
     import onnx

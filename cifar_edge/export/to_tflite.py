@@ -1,4 +1,6 @@
-"""Keras model -> .tflite bytes in four flavours, with TensorFlow's TFLite converter.
+"""Keras model -> .tflite bytes in four flavours, with TensorFlow's TFLite converter: one function per
+row of the formats table (`convert_fp32`, `convert_fp16`, `convert_dynamic`, `convert_int8`), each
+taking the exporter's `Conversion`.
 
 * fp32, fp16 (weights stored as float16) and dynamic-range (int8 weights, float activations) are
   converted from a `tf.function` of the uint8-input model, batch size left open.
@@ -26,8 +28,6 @@ from typing import Iterable
 
 import numpy as np
 
-FLOAT_FLAVOURS = ("fp32", "fp16", "dynamic")
-
 
 def _tf():
     import tensorflow as tf
@@ -37,24 +37,38 @@ def _tf():
 
 
 def uint8_signature(model, dtype: str = "uint8"):
-    """A concrete function image(uint8, [None, 32, 32, 3]) -> logits, for converters."""
+    """A concrete function image(uint8, [None, H, W, C]) -> logits, for converters."""
     tf = _tf()
-    spec = tf.TensorSpec([None, 32, 32, 3], dtype, name="image")
+    spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], dtype, name="image")
     function = tf.function(lambda image: model(image, training=False), input_signature=[spec])
     return function, function.get_concrete_function()
 
 
-def convert_float(model, flavour: str) -> bytes:
-    """fp32, fp16 or dynamic-range .tflite of `model` (uint8 input, float logits out)."""
-    if flavour not in FLOAT_FLAVOURS:
-        raise ValueError(f"unknown float flavour {flavour!r}")
+def float_converter(model):
+    """A TFLite converter for `model` as it is: uint8 input, float logits out."""
     tf = _tf()
     function, concrete = uint8_signature(model)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], function)
-    if flavour != "fp32":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if flavour == "fp16":
-        converter.target_spec.supported_types = [tf.float16]
+    return tf.lite.TFLiteConverter.from_concrete_functions([concrete], function)
+
+
+def convert_fp32(conversion) -> bytes:
+    return float_converter(conversion.model).convert()
+
+
+def convert_fp16(conversion) -> bytes:
+    """Weights stored as float16 (half the file), computed in float32."""
+    tf = _tf()
+    converter = float_converter(conversion.model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
+
+
+def convert_dynamic(conversion) -> bytes:
+    """Dynamic-range quantization: int8 weights, activations quantized on the fly, float I/O."""
+    tf = _tf()
+    converter = float_converter(conversion.model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
     return converter.convert()
 
 
@@ -72,7 +86,6 @@ def with_float_input(model):
     return twin
 
 
-DEFAULT_PERCENTILE = 99.99
 HISTOGRAM_BINS = 4096
 
 
@@ -113,7 +126,7 @@ def percentile_ranges(calibrated: bytes, calibration_images: np.ndarray, percent
         interpreter = Interpreter(model_content=calibrated, experimental_preserve_all_tensors=True)
     batch = min(batch, len(calibration_images))
     source = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(source, [batch, 32, 32, 3])
+    interpreter.resize_tensor_input(source, [batch, *calibration_images.shape[1:]])
     interpreter.allocate_tensors()
     usable = len(calibration_images) // batch * batch
     for start in range(0, usable, batch):
@@ -141,7 +154,7 @@ def with_ranges(calibrated: bytes, ranges: dict[int, tuple[float, float]]) -> by
     return pack_tflite(model, len(calibrated))
 
 
-def convert_int8(model, calibration_images: np.ndarray, percentile: float | None = DEFAULT_PERCENTILE) -> bytes:
+def quantize_int8(model, calibration_images: np.ndarray, percentile: float | None) -> bytes:
     """Full-integer .tflite: uint8 input (scale 1, zero point 0), int8 ops, int8 output.  Activation
     ranges cover the given percentile of the calibration values (None: the absolute min/max)."""
     tf = _tf()
@@ -151,3 +164,7 @@ def convert_int8(model, calibration_images: np.ndarray, percentile: float | None
     if percentile is not None:
         calibrated = with_ranges(calibrated, percentile_ranges(calibrated, calibration_images, percentile))
     return bytes(mlir_quantize(calibrated, input_data_type=tf.uint8, output_data_type=tf.int8))
+
+
+def convert_int8(conversion) -> bytes:
+    return quantize_int8(conversion.model, conversion.calibration_images, conversion.percentile)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 import keras
 
+from cifar_edge.contract import CLASSES, MEAN_PIXEL
 from cifar_edge.data import Split
-
-MEAN_PIXEL = np.array([125, 123, 114], np.uint8)  # CIFAR-10 mean colour: cutout's fill
 
 
 def translate_images(images: np.ndarray, rng: np.random.Generator, pad: int) -> np.ndarray:
@@ -21,26 +20,28 @@ def translate_images(images: np.ndarray, rng: np.random.Generator, pad: int) -> 
     if pad == 0:
         return images.copy()
     padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+    height, width = images.shape[1:3]
     dy, dx = rng.integers(0, 2 * pad + 1, size=(2, len(images)))
     out = np.empty_like(images)
     for oy in range(2 * pad + 1):  # one vectorised copy per offset instead of a loop per image
         for ox in range(2 * pad + 1):
             idx = np.flatnonzero((dy == oy) & (dx == ox))
-            out[idx] = padded[idx, oy:oy + 32, ox:ox + 32]
+            out[idx] = padded[idx, oy:oy + height, ox:ox + width]
     return out
 
 
 def cutout(images: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
     """Paints one `size`x`size` square of mean colour at a random place in each image (in place)."""
-    y, x = rng.integers(0, 32 - size + 1, size=(2, len(images)))
-    rows, cols = np.arange(32)[None, :], np.arange(32)[None, :]
+    side = images.shape[1]  # square, as the contract's input is
+    y, x = rng.integers(0, side - size + 1, size=(2, len(images)))
+    rows, cols = np.arange(side)[None, :], np.arange(side)[None, :]
     mask = ((rows >= y[:, None]) & (rows < y[:, None] + size))[:, :, None] & \
            ((cols >= x[:, None]) & (cols < x[:, None] + size))[:, None, :]
-    images[mask] = MEAN_PIXEL
+    images[mask] = np.array(MEAN_PIXEL, np.uint8)
     return images
 
 
-def augmented_epoch(split: Split, seed: int, epoch: int, translate: int = 2, cutout_size: int = 0,
+def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_size: int = 0,
                     flip: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The shuffled, augmented images and labels of one epoch."""
     rng = np.random.default_rng([seed, epoch])
@@ -74,6 +75,6 @@ class EpochBatches(keras.utils.PyDataset):
         if self._made_for != self.epoch:
             images, labels = augmented_epoch(self.split, self.seed, self.epoch, self.translate,
                                              self.cutout_size)
-            self._arrays, self._made_for = (images, np.eye(10, dtype="float32")[labels]), self.epoch
+            self._arrays, self._made_for = (images, np.eye(len(CLASSES), dtype="float32")[labels]), self.epoch
         batch = slice(index * self.batch_size, (index + 1) * self.batch_size)
         return self._arrays[0][batch], self._arrays[1][batch]

@@ -1,11 +1,11 @@
 """The network: a fast ResNet-free CNN in the style of Keller Jordan's airbench94.
 
-Input is raw uint8 RGB 32x32x3; scaling and per-channel normalisation happen inside the graph, so an
-exported model takes camera pixels directly and no caller can get preprocessing wrong.  Output is
-logits for the 10 CIFAR-10 classes in the standard order.
+Input is raw uint8 RGB as `cifar_edge.contract` defines it; scaling and per-channel normalisation
+happen inside the graph, so an exported model takes camera pixels directly and no caller can get
+preprocessing wrong.  Output is one logit per class, in the contract's order.
 
     uint8 -> normalise -> 2x2 whitening conv (frozen, set from data) -> GELU
-          -> ConvGroup(w1) -> ConvGroup(w2) -> ConvGroup(w3) -> global max pool -> linear -> x 1/9
+          -> ConvGroup(w1) -> ConvGroup(w2) -> ConvGroup(w3) -> global max pool -> linear -> x logit_scale
 
 A ConvGroup is conv3x3 -> maxpool2 -> BN -> GELU -> conv3x3 -> BN -> GELU.  BatchNorm has no learnt
 scale (it would only fight weight decay) and its shift is a `ScaledBias`, which is how a plain SGD
@@ -18,9 +18,10 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-# Per-channel statistics of the CIFAR-10 training set, on the 0..1 scale.
-CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR_STD = (0.2470, 0.2435, 0.2616)
+from cifar_edge.contract import CHANNELS, CLASSES, INPUT_SIZE, MEAN, STD
+from cifar_edge.train.recipe import TrainConfig
+
+WHITENED_DIRECTIONS = 2 * 2 * CHANNELS  # a 2x2 patch of RGB has 12 values: one filter per direction
 
 
 @keras.saving.register_keras_serializable("cifar_edge")
@@ -32,7 +33,7 @@ class ScaledBias(layers.Layer):
     group (lr x 64, wd / 64) in a form every Keras optimizer and backend understands.
     """
 
-    def __init__(self, scale: float = 8.0, **kwargs):
+    def __init__(self, scale: float, **kwargs):
         super().__init__(**kwargs)
         self.scale = scale
 
@@ -70,48 +71,65 @@ def conv(filters: int, name: str) -> layers.Conv2D:
                          kernel_initializer=PartialIdentity(), name=name)
 
 
-def batch_norm(x, name: str, momentum: float):
-    x = layers.BatchNormalization(momentum=momentum, epsilon=1e-5, center=False, scale=False,
+def batch_norm(x, name: str, config: TrainConfig):
+    x = layers.BatchNormalization(momentum=config.bn_momentum, epsilon=1e-5, center=False, scale=False,
                                   name=f"{name}_bn")(x)
-    return ScaledBias(name=f"{name}_shift")(x)
+    return ScaledBias(config.bias_scale, name=f"{name}_shift")(x)
 
 
-def conv_group(x, filters: int, name: str, bn_momentum: float):
+def conv_group(x, filters: int, name: str, config: TrainConfig):
     x = conv(filters, f"{name}_conv1")(x)
     x = layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-    x = layers.Activation("gelu", name=f"{name}_act1")(batch_norm(x, f"{name}_1", bn_momentum))
+    x = layers.Activation("gelu", name=f"{name}_act1")(batch_norm(x, f"{name}_1", config))
     x = conv(filters, f"{name}_conv2")(x)
-    return layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", bn_momentum))
+    return layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", config))
 
 
-def build_model(widths=(64, 256, 256), bn_momentum: float = 0.4, logit_scale: float = 1 / 9,
-                name: str = "cifar_edge_net") -> keras.Model:
-    """Builds the network.  `bn_momentum` is Keras' (keep-fraction) convention: 0.4 = torch's 0.6."""
-    inputs = keras.Input((32, 32, 3), dtype="uint8", name="image")
-    x = layers.Rescaling(1 / 255.0, name="to_unit")(inputs)
-    x = layers.Normalization(mean=CIFAR_MEAN, variance=np.square(CIFAR_STD), name="normalize")(x)
+def build_model(config: TrainConfig = TrainConfig(), name: str = "cifar_edge_net") -> keras.Model:
+    """The network `config` describes (its widths, BatchNorm momentum, bias and logit scales)."""
+    inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, CHANNELS), dtype="uint8", name="image")
+    x = inputs
+    for layer in normalization_layers():
+        x = layer(x)
     # 2x2 patch-whitening filters (and their negatives), computed from data by `whitening_kernel`.
-    x = layers.Conv2D(24, 2, padding="valid", use_bias=False, trainable=False, name="whiten")(x)
-    x = layers.Activation("gelu", name="whiten_act")(ScaledBias(name="whiten_shift")(x))
-    for i, width in enumerate(widths, start=1):
-        x = conv_group(x, width, f"block{i}", bn_momentum)
+    x = layers.Conv2D(2 * WHITENED_DIRECTIONS, 2, padding="valid", use_bias=False, trainable=False, name="whiten")(x)
+    x = layers.Activation("gelu", name="whiten_act")(ScaledBias(config.bias_scale, name="whiten_shift")(x))
+    for i, width in enumerate(config.widths, start=1):
+        x = conv_group(x, width, f"block{i}", config)
     x = layers.GlobalMaxPooling2D(name="pool")(x)
-    x = layers.Dense(10, use_bias=False, name="head",
+    x = layers.Dense(len(CLASSES), use_bias=False, name="head",
                      kernel_initializer=keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"))(x)
     # A small logit scale acts like a temperature: it keeps early training from overconfidence.
-    outputs = layers.Rescaling(logit_scale, name="logits")(x)
+    outputs = layers.Rescaling(config.logit_scale, name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def whitening_kernel(images: np.ndarray, eps: float = 5e-4) -> np.ndarray:
+def normalization_layers(dtype=None) -> list[layers.Layer]:
+    """uint8 pixels -> 0..1 -> zero mean and unit variance per channel (the contract's MEAN and STD).
+    The model's first layers, and what `normalized_pixels` applies to fit the whitening filters."""
+    return [layers.Rescaling(1 / 255.0, name="to_unit", dtype=dtype),
+            layers.Normalization(mean=MEAN, variance=np.square(STD), name="normalize", dtype=dtype)]
+
+
+def normalized_pixels(images: np.ndarray) -> np.ndarray:
+    """`images` as the whitening layer sees them, computed in float32 whatever the training precision."""
+    x = ops.convert_to_tensor(images, "float32")
+    for layer in normalization_layers(dtype="float32"):
+        x = layer(x)
+    return ops.convert_to_numpy(x)
+
+
+def whitening_kernel(images: np.ndarray, eps: float) -> np.ndarray:
     """2x2x3 -> 24 kernel that decorrelates image patches: eigenvectors of the patch second-moment
-    matrix scaled by 1/sqrt(eigenvalue), stacked with their negatives so GELU keeps both signs."""
-    x = (images.astype("float32") / 255.0 - np.array(CIFAR_MEAN, "float32")) / np.array(CIFAR_STD, "float32")
-    patches = np.stack([x[:, i:i + 31, j:j + 31, :] for i in (0, 1) for j in (0, 1)], axis=3)
-    patches = patches.reshape(-1, 12).astype("float64")  # (h, w, c) order, as Keras kernels are laid out
+    matrix scaled by 1/sqrt(eigenvalue + eps), stacked with their negatives so GELU keeps both signs.
+    `images` are uint8 training images."""
+    normalized = normalized_pixels(images)
+    height, width = normalized.shape[1:3]
+    patches = np.stack([normalized[:, i:i + height - 1, j:j + width - 1, :] for i in (0, 1) for j in (0, 1)], axis=3)
+    patches = patches.reshape(-1, WHITENED_DIRECTIONS).astype("float64")  # (h, w, c): Keras' kernel layout
     eigenvalues, eigenvectors = np.linalg.eigh(patches.T @ patches / len(patches))
     filters = (eigenvectors / np.sqrt(eigenvalues + eps)).T[::-1]  # strongest direction first
-    filters = np.concatenate([filters, -filters]).reshape(24, 2, 2, 3)
+    filters = np.concatenate([filters, -filters]).reshape(2 * WHITENED_DIRECTIONS, 2, 2, CHANNELS)
     return filters.transpose(1, 2, 3, 0).astype("float32")
 
 

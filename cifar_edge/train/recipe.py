@@ -1,11 +1,16 @@
-"""Training presets: every knob of the recipe in one dataclass, and four named settings of it.
+"""The training recipe as one table: every knob is a `TrainConfig` field, and five presets name settings
+of it.
+
+Each field carries its help text, and `cifar-edge train` makes one `--<field>` option from each (see
+`cli.py`), so adding a knob is one line here plus its use.  `command_for` writes the command that
+reproduces a config into metrics.json.  Plain Python: the CLI imports this without TensorFlow.
 
 Learning rate and weight decay are for a loss averaged over the batch (Keras' convention), with
 decay added to the gradient as torch's SGD does.  They are airbench94's values converted: there,
 with a loss summed over the batch and kilostep = 1024 * (1 + 1 / (1 - momentum)) = 7854,
     torch lr = 11.5 / 7854 = 1.464e-3,   decay per step = lr * torch_wd = 0.0153 * 1024 / 7854 = 1.995e-3
 so with a batch-mean loss (gradients 1024x smaller) the same updates need
-    lr = 1.464e-3 * 1024 = 1.5,          weight_decay = 1.995e-3 / lr = 1.33e-3
+    lr = 1.5,   weight_decay = 1.995e-3 / 1.5 = 1.33e-3
 (An earlier version dropped the factor 1024 from the decay, 1.95e-6: the net overfit to 99% train and
 88.7% test accuracy; results/standard_weight_decay_bug/ keeps that run.)
 """
@@ -13,92 +18,150 @@ so with a batch-mean loss (gradients 1024x smaller) the same updates need
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import shlex
+import typing
+from dataclasses import dataclass, field
 
 from cifar_edge.errors import CifarEdgeError
 
 
+def knob(default, help: str, choices: tuple[str, ...] | None = None):
+    """A TrainConfig field: its default, and the help text its `cifar-edge train` option shows."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    widths: tuple[int, int, int] = (64, 256, 256)
-    epochs: int = 16
-    batch_size: int = 1024
-    lr: float = 1.5
-    momentum: float = 0.85
-    weight_decay: float = 1.33e-3
-    label_smoothing: float = 0.2
-    translate: int = 2
-    cutout: int = 0
-    whiten_eps: float = 5e-4  # added to the patch eigenvalues before 1/sqrt: how far noise directions are amplified
-    val_size: int = 2000
-    train_limit: int = 0  # use only the first N training images (0 = all): smoke tests
-    test_limit: int = 0
-    seed: int = 0
-    precision: str = "auto"  # see `resolve_precision`
-    distribute: str = "none"  # or "mirrored": tf.distribute.MirroredStrategy over visible devices
+    # The preset this config starts from: recorded so the command that reproduces it can name it.
+    preset: str = "standard"
+
+    # The network (airbench94's, in Keras).
+    widths: tuple[int, int, int] = knob((64, 256, 256), "Channels of the three conv groups.")
+    bn_momentum: float = knob(0.4, "BatchNorm moving-average keep fraction (Keras' convention: torch's 0.6).")
+    bias_scale: float = knob(8.0, "BatchNorm shifts are stored divided by this, so SGD moves them "
+                                  "scale^2 = 64x faster than the weights (airbench's bias lr x 64).")
+    logit_scale: float = knob(1 / 9, "Multiplies the logits: a temperature that keeps early training from "
+                                     "overconfidence.")
+    whiten_eps: float = knob(5e-4, "Added to the patch eigenvalues before 1/sqrt in the whitening layer: "
+                                   "how far it amplifies the faintest (noisiest) directions.")
+    whiten_images: int = knob(5000, "Training images the 2x2 whitening filters are computed from.")
+
+    # The optimiser: Nesterov SGD, triangular learning rate, lookahead.
+    epochs: int = knob(16, "Passes over the training images.")
+    batch_size: int = knob(1024, "Images per step (the last incomplete batch of an epoch is dropped).")
+    lr: float = knob(1.5, "Peak learning rate, for a loss averaged over the batch.")
+    lr_start: float = knob(0.2, "Learning rate at step 0, as a fraction of --lr.")
+    lr_peak_at: float = knob(0.23, "Fraction of training at which the learning rate peaks.")
+    lr_end: float = knob(0.07, "Learning rate at the last step, as a fraction of --lr.")
+    momentum: float = knob(0.85, "Nesterov momentum.")
+    weight_decay: float = knob(1.33e-3, "Decay added to the gradient per unit of learning rate (torch-style).")
+    lookahead_every: int = knob(5, "Steps between lookahead syncs of the slow (averaged) weights.")
+    lookahead_decay: float = knob(0.95**5, "How far the slow weights stay behind at the last sync; it "
+                                           "grows as progress cubed up to this value.")
+    label_smoothing: float = knob(0.2, "Share of each label's probability spread over all classes.")
+
+    # The data.
+    translate: int = knob(2, "Random shift in pixels, each way, with reflection at the edges.")
+    cutout: int = knob(0, "Side of a mean-colour square painted at a random place (0 = off).")
+    val_size: int = knob(2000, "Training images held out for validation (class-balanced, seeded).")
+    train_limit: int = knob(0, "Use only the first N training images (0 = all).")
+    test_limit: int = knob(0, "Score only the first N test images (0 = all).")
+    seed: int = knob(0, "Seed of initialisation, validation split, augmentation and order.")
+
+    # The machine.
+    precision: str = knob("auto", "auto: bfloat16 on GPUs and AMX CPUs (the hardware has bfloat16 units), "
+                                  "else float32.", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"))
+    distribute: str = knob("none", "'mirrored' trains on all visible devices with tf.distribute.MirroredStrategy.",
+                           choices=("none", "mirrored"))
 
     def to_dict(self) -> dict:
         """As stored in JSON (tuples become lists), so a saved config compares equal to a live one."""
         return {**dataclasses.asdict(self), "widths": list(self.widths)}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        """A config read back from JSON.  Fields it lacks (runs recorded before they existed) take the
+        value every run used then, which is the default."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)
 
-PRESETS: dict[str, TrainConfig] = {
-    # Seconds: a tiny net on a slice of the data. Proves the machinery, not the accuracy.
-    "smoke": TrainConfig(widths=(16, 32, 32), epochs=2, batch_size=128, val_size=256,
-                         train_limit=1024, test_limit=512),
-    # 13 to 16 minutes on 2 CPU cores (8 epochs of 90 s, or 145 s while the host is slowed): 89.2%.
-    "fast": TrainConfig(epochs=8),
-    # Aims at >= 93% plain test accuracy within 45 minutes on 2 CPU cores; measured 90.4% in 35 min
-    # (results/standard/), so the recipe still has a gap to close.
-    "standard": TrainConfig(epochs=20),
-    # The most accurate recipe that finishes well inside a working session on 2 CPU cores (about an
-    # hour; a GPU takes minutes): airbench95's widths, 2.5x the multiply-adds of standard's.
-    "best": TrainConfig(widths=(128, 384, 384), epochs=14),
-    # standard's network (the 2 MB int8 file a device runs) trained twice as long, with cutout against
-    # the overfitting longer training brings: about 70 minutes here.
-    "long": TrainConfig(epochs=40, cutout=8),
+
+def knobs() -> list[dataclasses.Field]:
+    """The fields `cifar-edge train` has an option for: all but `preset` (which is --preset)."""
+    return [f for f in dataclasses.fields(TrainConfig) if f.name != "preset"]
+
+
+def knob_types() -> dict[str, type]:
+    return {name: kind for name, kind in typing.get_type_hints(TrainConfig).items() if name != "preset"}
+
+
+# name: (what it is for, its overrides of the defaults).  Times depend on the CPU by up to 6x: the
+# README and results/ quote measured ones.
+_PRESET_TABLE = {
+    "smoke": ("a tiny net on a slice of the data, seconds: proves the machinery, not the accuracy",
+              dict(widths=(16, 32, 32), epochs=2, batch_size=128, val_size=256, train_limit=1024, test_limit=512)),
+    "fast": ("the standard network, 8 epochs", dict(epochs=8)),
+    "standard": ("20 epochs: what `make run` trains", dict(epochs=20)),
+    "best": ("airbench95's wider 128-384-384 network, 14 epochs: 2.5x standard's multiply-adds",
+             dict(widths=(128, 384, 384), epochs=14)),
+    "long": ("standard's network (the 2 MB int8 file), 40 epochs, 8-pixel cutout against the overfitting "
+             "longer training brings", dict(epochs=40, cutout=8)),
 }
+PRESETS: dict[str, TrainConfig] = {name: TrainConfig(preset=name, **overrides)
+                                   for name, (_, overrides) in _PRESET_TABLE.items()}
+PRESET_NOTES: dict[str, str] = {name: note for name, (note, _) in _PRESET_TABLE.items()}
 
 
 def make_config(preset: str = "standard", **overrides) -> TrainConfig:
-    """The preset with every non-None override applied; unknown names are an error."""
+    """The preset with every non-None override applied; unknown names and values are an error."""
     if preset not in PRESETS:
         raise CifarEdgeError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    names = {f.name for f in knobs()}
     unknown = sorted(set(overrides) - names)
     if unknown:
         raise CifarEdgeError(f"unknown training option(s): {', '.join(unknown)}")
     config = dataclasses.replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
-    if config.precision not in ("auto", "float32", "mixed_bfloat16", "mixed_float16"):
-        raise CifarEdgeError("--precision must be auto, float32, mixed_bfloat16 or mixed_float16")
-    if config.distribute not in ("none", "mirrored"):
-        raise CifarEdgeError("--distribute must be 'none' or 'mirrored'")
-    if min(config.widths) < 1 or config.epochs < 1 or config.batch_size < 1:
-        raise CifarEdgeError("widths, epochs and batch size must be positive")
+    for f in knobs():
+        value, choices = getattr(config, f.name), f.metadata["choices"]
+        if choices and value not in choices:
+            raise CifarEdgeError(f"--{option_name(f.name)} must be one of {', '.join(choices)}, got {value!r}")
+    if len(config.widths) != 3 or min(config.widths) < 1 or config.epochs < 1 or config.batch_size < 1:
+        raise CifarEdgeError("widths (three), epochs and batch size must be positive")
     return config
 
 
-# TrainConfig fields that `cifar-edge train` has an option for (the others are the recipe's constants).
-CLI_OPTIONS = ("epochs", "batch_size", "lr", "widths", "cutout", "val_size", "train_limit", "seed",
-               "precision", "distribute")
+def option_name(field_name: str) -> str:
+    return field_name.replace("_", "-")
 
 
-def command_for(config: TrainConfig) -> str | None:
-    """The shortest `cifar-edge train` command that reproduces `config`: the closest preset plus an
-    option for every field that differs from it (None when a field has no option: set from Python).
-    Stored in metrics.json and the model card."""
-    def differing(preset: TrainConfig) -> list[str]:
-        return [f.name for f in dataclasses.fields(TrainConfig)
-                if getattr(preset, f.name) != getattr(config, f.name)]
+def option_value(value) -> str:
+    """How a field's value is written on the command line (and parsed back by `parse_option`)."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return repr(value) if isinstance(value, float) else str(value)
 
-    name = min(PRESETS, key=lambda n: len(differing(PRESETS[n])))
-    parts = ["cifar-edge", "train", "--preset", name]
-    for field in differing(PRESETS[name]):
-        value = getattr(config, field)
-        if field not in CLI_OPTIONS:
-            return None
-        parts += [f"--{field.replace('_', '-')}", ",".join(map(str, value)) if field == "widths" else str(value)]
-    return " ".join(parts)
+
+def parse_widths(text: str) -> tuple[int, int, int]:
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        widths = ()
+    if len(widths) != 3:
+        raise CifarEdgeError(f"--widths takes three comma-separated integers like 64,256,256, got {text!r}")
+    return widths
+
+
+def command_for(config: TrainConfig) -> str:
+    """The `cifar-edge train` command that reproduces `config`: its preset plus an option for every
+    field that differs from it.  Stored in metrics.json and the model card."""
+    preset = PRESETS[config.preset]
+    parts = ["cifar-edge", "train", "--preset", config.preset]
+    for f in knobs():
+        value = getattr(config, f.name)
+        if value != getattr(preset, f.name):
+            parts += [f"--{option_name(f.name)}", option_value(value)]
+    return shlex.join(parts)
 
 
 def resolve_precision(precision: str) -> str:

@@ -20,14 +20,16 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
-from cifar_edge.data import CLASSES, Dataset, Split, load_cifar10, train_val_split
+from cifar_edge import evaluation, provenance
+from cifar_edge.contract import CLASSES
+from cifar_edge.data import Dataset, Split, load_cifar10, train_val_split
 from cifar_edge.errors import CifarEdgeError
-from cifar_edge.files import read_json, write_atomically, write_json
-from cifar_edge.train import report
+from cifar_edge.files import read_json, write_atomically, write_csv, write_json
 from cifar_edge.train.augment import EpochBatches
+from cifar_edge.train.curves import plot_history
 from cifar_edge.train.model import build_model, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
-from cifar_edge.train.recipe import TrainConfig, command_for, resolve_precision
+from cifar_edge.train.recipe import TrainConfig, command_for, knobs, resolve_precision
 
 CHECKPOINT_STATE = "checkpoint.json"
 FINISHED_MARKER = "metrics.json"
@@ -114,8 +116,9 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, force: boo
             raise CifarEdgeError(f"{run_dir} holds an unfinished run; pass --resume to continue it "
                                  "or --force to start over")
         state = read_json(state_path)
-        if state["config"] != config.to_dict():
-            changed = sorted(k for k, v in config.to_dict().items() if state["config"].get(k) != v)
+        started_with = TrainConfig.from_dict(state["config"])
+        changed = [f.name for f in knobs() if getattr(started_with, f.name) != getattr(config, f.name)]
+        if changed:
             raise CifarEdgeError(f"cannot resume {run_dir} with different options ({', '.join(changed)}); "
                                  "resume with the options it was started with, or pass --force")
         return state
@@ -137,9 +140,10 @@ def distribution_strategy(config: TrainConfig):
 
 
 def compile_for_training(model: keras.Model, config: TrainConfig, total_steps: int) -> None:
-    optimizer = LookaheadSGD(total_steps=total_steps, coupled_decay=config.weight_decay,
-                             learning_rate=TriangularSchedule(config.lr, total_steps),
-                             momentum=config.momentum, nesterov=True)
+    schedule = TriangularSchedule(config.lr, total_steps, config.lr_start, config.lr_peak_at, config.lr_end)
+    optimizer = LookaheadSGD(total_steps=total_steps, sync_every=config.lookahead_every,
+                             final_decay=config.lookahead_decay, coupled_decay=config.weight_decay,
+                             learning_rate=schedule, momentum=config.momentum, nesterov=True)
     model.compile(optimizer=optimizer,
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True,
                                                             label_smoothing=config.label_smoothing),
@@ -159,12 +163,8 @@ def predict_logits(model: keras.Model, images: np.ndarray, flip_tta: bool = Fals
     return logits
 
 
-def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(logits.argmax(axis=1) == labels))
-
-
 def package_versions() -> dict[str, str]:
-    return {**report.package_versions(("cifar-edge", "keras", "tensorflow", "jax", "numpy")),
+    return {**provenance.package_versions(("cifar-edge", "keras", "tensorflow", "jax", "numpy")),
             "keras_backend": keras.backend.backend()}
 
 
@@ -194,8 +194,9 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
         if state:
             model = keras.models.load_model(run_dir / state["checkpoint"])
         else:
-            model = build_model(config.widths)
-            model.get_layer("whiten").set_weights([whitening_kernel(train_split.images[:5000], config.whiten_eps)])
+            model = build_model(config)
+            kernel = whitening_kernel(train_split.images[:config.whiten_images], config.whiten_eps)
+            model.get_layer("whiten").set_weights([kernel])
             compile_for_training(model, config, total_steps)
     initial_epoch = state["epoch"] if state else 0
 
@@ -215,7 +216,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
 
     # The deliverable is float32 whatever the training precision: same weights, plain graph.
     keras.mixed_precision.set_global_policy("float32")
-    final = build_model(config.widths)
+    final = build_model(config)
     final.set_weights(model.get_weights())
     recalibrated = recalibrate_batchnorm(final, train_split.images)
     metrics = evaluate_and_report(final, config, dataset, val_split, test_split, history, run_dir,
@@ -231,14 +232,14 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
                         precision: str, bn_recalibration_images: int = 0) -> dict:
     test_logits = predict_logits(model, test_split.images)
     test_tta_logits = predict_logits(model, test_split.images, flip_tta=True)
-    matrix = report.confusion_matrix(test_split.labels, test_logits.argmax(axis=1))
+    matrix = evaluation.confusion_matrix(test_split.labels, test_logits.argmax(axis=1))
     train_seconds = sum(row["train_seconds"] for row in history)
     metrics = {
-        "test_accuracy": accuracy(test_logits, test_split.labels),
-        "test_accuracy_flip_tta": accuracy(test_tta_logits, test_split.labels),
-        "val_accuracy": accuracy(predict_logits(model, val_split.images), val_split.labels)
+        "test_accuracy": evaluation.accuracy(test_logits, test_split.labels),
+        "test_accuracy_flip_tta": evaluation.accuracy(test_tta_logits, test_split.labels),
+        "val_accuracy": evaluation.accuracy(predict_logits(model, val_split.images), val_split.labels)
         if len(val_split) else None,
-        "per_class_test_accuracy": report.per_class_accuracy(matrix),
+        "per_class_test_accuracy": evaluation.per_class_accuracy(matrix),
         "confusion_matrix": matrix.tolist(),
         "epochs": len(history),
         "train_images": len(dataset.train) if not config.train_limit else config.train_limit,
@@ -256,13 +257,13 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
         "data": {"path": str(dataset.source), "format": dataset.format, "sha256": dataset.sha256},
         "config": config.to_dict(),
         "versions": package_versions(),
-        "machine": report.machine_info(),
+        "machine": provenance.machine_info(),
         "command": command_for(config),
     }
     write_atomically(run_dir / "model.keras", lambda tmp: model.save(tmp))
-    report.write_history_csv(run_dir / "history.csv", history)
-    report.plot_history(run_dir / "training_curves.png", history)
-    report.plot_confusion(run_dir / "confusion_matrix.png", matrix,
-                          f"Test set, plain accuracy {metrics['test_accuracy']:.2%}")
+    write_csv(run_dir / "history.csv", history)
+    plot_history(run_dir / "training_curves.png", history)
+    evaluation.plot_confusion(run_dir / "confusion_matrix.png", matrix,
+                              f"Test set, plain accuracy {metrics['test_accuracy']:.2%}")
     write_json(run_dir / FINISHED_MARKER, metrics)
     return metrics

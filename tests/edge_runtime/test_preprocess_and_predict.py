@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cifar_edge.edge_runtime import Classifier
-from cifar_edge.edge_runtime.images import read_image_rgb
+from cifar_edge.images import read_image_rgb
 from cifar_edge.edge_runtime.preprocess import to_model_input
 from cifar_edge.errors import CifarEdgeError
 from conftest import cli
@@ -22,7 +22,7 @@ def test_model_sized_rgb_passes_through_unchanged(real_test_split):
 
 
 def test_upscaled_frame_with_bars_comes_back_exactly(real_test_split):
-    from cifar_edge.camera_demo.synthetic_video import frame_from_image
+    from synthetic_video import frame_from_image
 
     image = real_test_split.images[1]
     frame = frame_from_image(image, scale=8, bar=32)  # 256 x 320: the centre square is the image

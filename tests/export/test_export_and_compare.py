@@ -10,12 +10,14 @@ import shutil
 import numpy as np
 import pytest
 
-from cifar_edge.data import CLASSES, file_sha256
+from cifar_edge.contract import CLASSES, DEFAULT_CONTRACT
+from cifar_edge.data import file_sha256
 from cifar_edge.edge_runtime import Classifier, read_model_info
-from cifar_edge.edge_runtime.model_info import INPUT_CONTRACT, full_integer_violations
+from cifar_edge.edge_runtime.model_info import full_integer_violations
 from cifar_edge.errors import CifarEdgeError
-from cifar_edge.export import FORMATS, export
+from cifar_edge.export import export
 from cifar_edge.export.compare import compare, failures
+from cifar_edge.formats import FORMATS
 from conftest import cli
 
 pytestmark = pytest.mark.slow
@@ -32,7 +34,7 @@ def keras_logits(exported, real_test_split):
 
 def test_export_writes_every_format_and_a_model_card(exported):
     run_dir, out, card = exported
-    assert {p.name for p in out.iterdir()} == {*FORMATS.values(), "model.keras", "model_card.json"}
+    assert {p.name for p in out.iterdir()} == {*(f.file for f in FORMATS.values()), "model.keras", "model_card.json"}
     on_disk = json.loads((out / "model_card.json").read_text())
     assert on_disk["source"]["sha256"] == file_sha256(run_dir / "model.keras")
     assert on_disk["export_options"]["calibration_images"] == 100
@@ -48,7 +50,7 @@ def test_export_writes_every_format_and_a_model_card(exported):
 def test_each_format_runs_in_its_runtime_and_agrees_with_keras(exported, keras_logits, real_test_split,
                                                              fmt, max_logit_error, min_agreement):
     _, out, _ = exported
-    scores = Classifier(out / FORMATS[fmt]).scores(real_test_split.images[:300], batch_size=64)
+    scores = Classifier(out / FORMATS[fmt].file).scores(real_test_split.images[:300], batch_size=64)
     assert scores.shape == keras_logits.shape and scores.dtype == np.float32
     if max_logit_error is not None:
         assert np.abs(scores - keras_logits).max() < max_logit_error
@@ -58,13 +60,14 @@ def test_each_format_runs_in_its_runtime_and_agrees_with_keras(exported, keras_l
 
 def test_every_file_carries_its_metadata(exported):
     run_dir, out, _ = exported
-    for fmt, name in FORMATS.items():
-        info = read_model_info(out / name)
-        assert info["format"] == fmt and info["labels"] == list(CLASSES)
-        assert info["input"] == INPUT_CONTRACT
+    for fmt in FORMATS.values():
+        info = read_model_info(out / fmt.file)
+        assert info["format"] == fmt.name and info["labels"] == list(CLASSES)
+        # The contract is read off the model: the smoke net has the default input and normalisation.
+        assert info["input"] == DEFAULT_CONTRACT.to_dict()
         assert info["source_sha256"] == file_sha256(run_dir / "model.keras")
         assert info["model_version"].startswith("smoke-")
-    assert Classifier(out / FORMATS["tflite-int8"]).labels == CLASSES
+    assert Classifier(out / FORMATS["tflite-int8"].file).labels == CLASSES
 
 
 def test_int8_is_full_integer_and_the_dynamic_range_trap_is_caught(exported):

@@ -11,7 +11,8 @@ import pytest
 
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.compare import compare
-from cifar_edge.export.release import RELEASED, release
+from cifar_edge.contract import RELEASED_FILES
+from cifar_edge.export.release import release
 from conftest import cli
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,7 @@ def test_release_copies_the_files_and_writes_both_cards(scored, tmp_path):
     models = tmp_path / "models"
     card = release(scored, models)
     exported_names = {"tflite-int8": "model_int8.tflite", "onnx-fp32": "model_fp32.onnx"}
-    for fmt, name in RELEASED.items():
+    for fmt, name in RELEASED_FILES.items():
         released_bytes, exported_bytes = (models / name).read_bytes(), (scored / exported_names[fmt]).read_bytes()
         assert released_bytes == exported_bytes
         assert hashlib.sha256(released_bytes).hexdigest() == card["files"][fmt]["sha256"]

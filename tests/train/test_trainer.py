@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from cifar_edge.errors import CifarEdgeError
-from conftest import cli
-from cifar_edge.train import make_config, train
+from conftest import cli, cli_process
+from cifar_edge.train import make_config
+from cifar_edge.train.trainer import train
 
 ARTIFACTS = {"model.keras", "metrics.json", "history.csv", "training_curves.png", "confusion_matrix.png"}
 
@@ -59,15 +60,6 @@ def test_finished_run_is_not_overwritten_without_force(smoke_run, real_archive):
     assert (run_dir / "model.keras").read_bytes() == before
 
 
-def test_force_starts_over(real_archive, tmp_path):
-    run_dir = tmp_path / "again"
-    run_dir.mkdir()
-    (run_dir / "metrics.json").write_text("{}")
-    metrics = train(make_config("smoke", epochs=1), data=real_archive, run_dir=run_dir, force=True,
-                    progress=False)
-    assert metrics["epochs"] == 1
-
-
 def wait_for(predicate, timeout: float, process: subprocess.Popen):
     deadline = time.time() + timeout
     while not predicate():
@@ -80,7 +72,7 @@ def wait_for(predicate, timeout: float, process: subprocess.Popen):
 
 @pytest.mark.slow
 def test_killed_run_resumes_from_its_last_epoch_with_the_same_schedule(real_archive, tmp_path):
-    args = ["train", "--preset", "smoke", "--epochs", "6", "--data", real_archive, "--runs-dir", tmp_path,
+    args = ["train", "--preset", "smoke", "--epochs", "4", "--data", real_archive, "--runs-dir", tmp_path,
             "--name", "killed", "--no-progress"]
     run_dir = tmp_path / "killed"
     process = subprocess.Popen([sys.executable, "-m", "cifar_edge", *map(str, args)],
@@ -90,7 +82,7 @@ def test_killed_run_resumes_from_its_last_epoch_with_the_same_schedule(real_arch
     process.send_signal(signal.SIGKILL)  # no chance to clean up
     process.wait()
     killed_at = json.loads(state.read_text())["epoch"]
-    assert 2 <= killed_at < 6 and not (run_dir / "metrics.json").exists()
+    assert 2 <= killed_at < 4 and not (run_dir / "metrics.json").exists()
 
     refused = cli(*args)
     assert refused.returncode == 1 and "unfinished run; pass --resume" in refused.stderr
@@ -98,9 +90,9 @@ def test_killed_run_resumes_from_its_last_epoch_with_the_same_schedule(real_arch
     resumed = cli(*args, "--resume", "--json")
     assert resumed.returncode == 0, resumed.stderr
     metrics = json.loads(resumed.stdout)
-    assert metrics["epochs"] == 6
+    assert metrics["epochs"] == 4
     rows = (run_dir / "history.csv").read_text().splitlines()[1:]
-    assert [int(float(r.split(",")[0])) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [int(float(r.split(",")[0])) for r in rows] == [1, 2, 3, 4]
     assert not list(run_dir.glob("checkpoint*"))
 
 
@@ -114,14 +106,21 @@ def test_resume_with_other_options_is_refused(real_archive, tmp_path):
         train(make_config("smoke", epochs=5), data=real_archive, run_dir=run_dir, resume=True, progress=False)
 
 
-def test_cli_options_override_the_preset_and_are_recorded(real_archive, tmp_path):
-    result = cli("train", "--preset", "smoke", "--epochs", "1", "--widths", "8,16,16", "--seed", "7",
-                 "--data", real_archive, "--runs-dir", tmp_path, "--no-progress", "--json")
+@pytest.mark.slow
+def test_cli_options_override_the_preset_are_recorded_and_force_starts_over(real_archive, tmp_path):
+    (tmp_path / "smoke").mkdir()
+    (tmp_path / "smoke" / "metrics.json").write_text("{}")  # a finished run of the same name
+    args = ["train", "--preset", "smoke", "--epochs", "1", "--widths", "8,16,16", "--seed", "7",
+            "--data", real_archive, "--runs-dir", tmp_path, "--no-progress", "--json"]
+    refused = cli(*args)
+    assert refused.returncode == 1 and "finished run; pass --force" in refused.stderr
+    result = cli(*args, "--force")
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     assert metrics["epochs"] == 1 and metrics["seed"] == 7
     assert metrics["config"]["widths"] == [8, 16, 16] and metrics["config"]["batch_size"] == 128
-    assert (tmp_path / "smoke" / "metrics.json").exists()  # --name defaults to the preset
+    assert metrics["command"] == "cifar-edge train --preset smoke --widths 8,16,16 --epochs 1 --seed 7"
+    assert json.loads((tmp_path / "smoke" / "metrics.json").read_text()) == metrics  # --name: the preset
 
 
 @pytest.mark.parametrize("args, message", [
@@ -135,6 +134,12 @@ def test_cli_errors_are_one_line_without_traceback(args, message):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(message)
     assert "Traceback" not in result.stderr
+
+
+def test_the_real_command_reports_an_error_in_one_line():
+    result = cli_process("train", "--preset", "nope")
+    assert result.returncode == 1 and result.stderr == "error: unknown preset 'nope'; choose one of smoke, " \
+        "fast, standard, best, long\n"
 
 
 def test_cli_data_info_reports_counts_and_sha(real_archive):
@@ -156,8 +161,8 @@ MIRRORED_SCRIPT = """
 import sys, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from cifar_edge.train import make_config, train
-from cifar_edge.train.trainer import distribution_strategy
+from cifar_edge.train import make_config
+from cifar_edge.train.trainer import distribution_strategy, train
 config = make_config("smoke", distribute="mirrored", epochs=1)
 metrics = train(config, data=sys.argv[1], run_dir=sys.argv[2], progress=False)
 print("replicas", distribution_strategy(config).num_replicas_in_sync, "epochs", metrics["epochs"])
