@@ -1,6 +1,7 @@
-"""Writes the README's CLI reference from the commands themselves, so it can never drift from `--help`.
+"""Writes the README's CLI reference and formats table from the code itself, so they can never drift
+from `--help` and `cifar-edge formats`.
 
-    python docs/cli_reference.py           rewrite the section between the markers in README.md
+    python docs/cli_reference.py           rewrite the sections between the markers in README.md
     python docs/cli_reference.py --check   exit 1 if README.md is out of date (tests/test_readme.py)
 """
 
@@ -12,9 +13,11 @@ from pathlib import Path
 import typer
 
 from cifar_edge.cli import app
+from cifar_edge.formats import formats_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
+FORMATS_START, FORMATS_END = "<!-- formats:start -->", "<!-- formats:end -->"
 
 
 def commands(group, prefix: str):
@@ -47,14 +50,24 @@ def reference() -> str:
     return "\n".join(lines + [END])
 
 
+def formats_section() -> str:
+    return "\n".join([FORMATS_START, "```", formats_table(), "```", FORMATS_END])
+
+
+def replace_section(text: str, start: str, end: str, section: str) -> str:
+    if start not in text or end not in text:
+        sys.exit(f"{README} has no {start} ... {end} section")
+    before, rest = text.split(start, 1)
+    return before + section + rest.split(end, 1)[1]
+
+
 def main() -> None:
     text = README.read_text()
-    if START not in text or END not in text:
-        sys.exit(f"{README} has no {START} ... {END} section")
-    before, rest = text.split(START, 1)
-    updated = before + reference() + rest.split(END, 1)[1]
+    updated = replace_section(text, START, END, reference())
+    updated = replace_section(updated, FORMATS_START, FORMATS_END, formats_section())
     if "--check" in sys.argv[1:]:
-        sys.exit(0 if updated == text else "README.md's CLI reference is out of date: run python docs/cli_reference.py")
+        sys.exit(0 if updated == text else "README.md's CLI reference or formats table is out of date: "
+                 "run python docs/cli_reference.py")
     README.write_text(updated)
 
 

@@ -60,3 +60,21 @@ def test_cli_reference_is_current():
     run = subprocess.run([sys.executable, str(REPO / "docs" / "cli_reference.py"), "--check"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize("metrics_path", sorted(RESULTS.glob("*/metrics.json")), ids=lambda p: p.parent.name)
+def test_every_committed_run_records_a_command_that_reproduces_it(metrics_path):
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from cifar_edge.cli import app
+    from cifar_edge.train.recipe import TrainConfig
+
+    metrics = json.loads(metrics_path.read_text())
+    args = shlex.split(metrics["command"])
+    result = CliRunner().invoke(app, [*args[1:], "--dry-run"])
+    assert result.exit_code == 0, result.output
+    resolved = json.loads(result.output)["config"]
+    recorded = TrainConfig.from_dict(metrics["config"]).to_dict()  # fields added since take their defaults
+    assert {k: v for k, v in resolved.items() if k != "preset"} == {k: v for k, v in recorded.items() if k != "preset"}
