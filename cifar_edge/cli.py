@@ -17,8 +17,8 @@ from typing import Optional
 
 import typer
 
-from cifar_edge.errors import CifarEdgeError
 from cifar_edge.contract import CLASSES, RELEASED_MODEL
+from cifar_edge.errors import CifarEdgeError
 from cifar_edge.formats import DEFAULT_PERCENTILE, FORMATS, RUNTIMES, formats_table
 from cifar_edge.train import recipe
 
@@ -78,7 +78,7 @@ def with_recipe_options(command):
     types = recipe.knob_types()
     added = []
     for f in recipe.knobs():
-        parser = recipe.parse_widths if f.name == "widths" else None
+        parser = f.metadata["parse"]
         default = getattr(recipe.PRESETS["standard"], f.name)
         option = typer.Option(None, f"--{recipe.option_name(f.name)}", help=f"{f.metadata['help']} "
                               f"(standard: {recipe.option_value(default)})", parser=parser,

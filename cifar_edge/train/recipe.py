@@ -25,9 +25,21 @@ from dataclasses import dataclass, field
 from cifar_edge.errors import CifarEdgeError
 
 
-def knob(default, help: str, choices: tuple[str, ...] | None = None):
-    """A TrainConfig field: its default, and the help text its `cifar-edge train` option shows."""
-    return field(default=default, metadata={"help": help, "choices": choices})
+def knob(default, help: str, choices: tuple[str, ...] | None = None, parse=None):
+    """A TrainConfig field: its default, the help text its `cifar-edge train` option shows, the values
+    it may take (`choices`), and for a value that is not a plain number or word, how to read it from
+    the command line (`parse`)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "parse": parse})
+
+
+def parse_widths(text: str) -> tuple[int, int, int]:
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        widths = ()
+    if len(widths) != 3:
+        raise CifarEdgeError(f"--widths takes three comma-separated integers like 64,256,256, got {text!r}")
+    return widths
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class TrainConfig:
     preset: str = "standard"
 
     # The network (airbench94's, in Keras).
-    widths: tuple[int, int, int] = knob((64, 256, 256), "Channels of the three conv groups.")
+    widths: tuple[int, int, int] = knob((64, 256, 256), "Channels of the three conv groups.", parse=parse_widths)
     bn_momentum: float = knob(0.4, "BatchNorm moving-average keep fraction (Keras' convention: torch's 0.6).")
     bias_scale: float = knob(8.0, "BatchNorm shifts are stored divided by this, so SGD moves them "
                                   "scale^2 = 64x faster than the weights (airbench's bias lr x 64).")
@@ -140,16 +152,6 @@ def option_value(value) -> str:
     if isinstance(value, tuple):
         return ",".join(map(str, value))
     return repr(value) if isinstance(value, float) else str(value)
-
-
-def parse_widths(text: str) -> tuple[int, int, int]:
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        widths = ()
-    if len(widths) != 3:
-        raise CifarEdgeError(f"--widths takes three comma-separated integers like 64,256,256, got {text!r}")
-    return widths
 
 
 def command_for(config: TrainConfig) -> str:
