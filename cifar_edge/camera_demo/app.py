@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from contextlib import nullcontext
@@ -20,19 +21,26 @@ import numpy as np
 
 from cifar_edge.camera_demo.sources import open_source
 from cifar_edge.edge_runtime import Classifier
+from cifar_edge.errors import CifarEdgeError
+
+WINDOW = "cifar-edge"
 
 
-def display_available() -> bool:
-    """A window needs a display and an OpenCV built with GUI support (the headless wheel has none)."""
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return False
+def window_problem() -> str | None:
+    """Why a window cannot open here, or None when it can: it needs an OpenCV built with GUI support
+    (the Pi install's `opencv-python-headless` has none) and a display."""
     import cv2
 
+    if re.search(r"^\s*GUI:\s*NONE\s*$", cv2.getBuildInformation(), re.MULTILINE):
+        return ("--window needs OpenCV with GUI support, and this install has the headless build: "
+                "pip install opencv-python (or use --headless, which prints one JSON line per frame)")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "--window needs a display and none is set (DISPLAY, WAYLAND_DISPLAY): use --headless"
     try:
-        cv2.namedWindow("cifar-edge")
-        return True
-    except cv2.error:
-        return False
+        cv2.namedWindow(WINDOW)
+    except cv2.error as exc:
+        return f"--window could not open a window ({str(exc).strip().splitlines()[-1]}): use --headless"
+    return None
 
 
 def draw_overlay(frame_rgb: np.ndarray, label: str, confidence: float, fps: float) -> np.ndarray:
@@ -50,10 +58,17 @@ def draw_overlay(frame_rgb: np.ndarray, label: str, confidence: float, fps: floa
 
 def run_camera(model: str | Path, source: str, headless: bool | None = None, output: str | Path | None = None,
                max_frames: int = 0, threads: int = 1, retries: int = 5, backoff_s: float = 0.5) -> dict:
-    """Classifies frames from `source` until it ends; returns a summary (frames, seconds, fps)."""
+    """Classifies frames from `source` until it ends; returns a summary (frames, seconds, fps).
+    `headless` None shows a window where one can open and prints JSON lines elsewhere; False insists
+    on the window, and where it cannot open that is an error (exit code 2) before anything starts."""
+    problem = window_problem() if headless is not True else "headless asked for"
+    if headless is False and problem:
+        error = CifarEdgeError(problem)
+        error.exit_code = 2
+        raise error
+    show = problem is None
     classifier = Classifier(model, threads=threads)
     frames = open_source(source, retries=retries, backoff_s=backoff_s)
-    show = display_available() if headless is None else not headless
     out_context = open(output, "a", buffering=1) if output else nullcontext(sys.stdout)
     count, fps = 0, 0.0
     started = last = time.perf_counter()
@@ -71,7 +86,7 @@ def run_camera(model: str | Path, source: str, headless: bool | None = None, out
                 if show:
                     import cv2
 
-                    cv2.imshow("cifar-edge", draw_overlay(frame, prediction.label, prediction.confidence, fps))
+                    cv2.imshow(WINDOW, draw_overlay(frame, prediction.label, prediction.confidence, fps))
                     if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
                         reason = "closed by the user"
                         break

@@ -4,6 +4,7 @@ disconnects mid-stream, and the headless JSON stream of the CLI."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import types
@@ -108,6 +109,21 @@ def test_camera_cli_streams_json_lines(exported, video, tmp_path):
     assert "5 frames" in run.stderr
     bad = cli("camera", "--model", out / "model_int8.tflite", "--source", "/dev/video-gone", "--headless")
     assert bad.returncode == 1 and "error: cannot open camera" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_window_without_gui_opencv_is_one_clear_line_and_writes_nothing(video, tmp_path, monkeypatch):
+    """The Pi install has OpenCV's headless build, as the project's own install does: --window must say
+    how to get a window instead of failing inside imshow, and must not start the stream first."""
+    if not re.search(r"^\s*GUI:\s*NONE\s*$", cv2.getBuildInformation(), re.MULTILINE):
+        pytest.skip("this OpenCV has GUI support; the project installs the headless build")
+    monkeypatch.setenv("DISPLAY", ":0")  # a display is there: what is missing is OpenCV's GUI
+    log = tmp_path / "frames.jsonl"
+    run = cli("camera", "--source", video, "--window", "--output", log)  # the released model
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == ["error: --window needs OpenCV with GUI support, and this install "
+                                               "has the headless build: pip install opencv-python (or use "
+                                               "--headless, which prints one JSON line per frame)"]
+    assert not log.exists() and run.stdout == ""
 
 
 def test_picamera2_is_only_imported_when_asked_for():
