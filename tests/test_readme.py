@@ -78,3 +78,15 @@ def test_every_committed_run_records_a_command_that_reproduces_it(metrics_path):
     resolved = json.loads(result.output)["config"]
     recorded = TrainConfig.from_dict(metrics["config"]).to_dict()  # fields added since take their defaults
     assert {k: v for k, v in resolved.items() if k != "preset"} == {k: v for k, v in recorded.items() if k != "preset"}
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", "error"), ("", "skipped")])  # a fixture fails: "error"
+def test_a_missing_archive_fails_in_ci_and_skips_elsewhere(ci, outcome, tmp_path):
+    import os
+
+    env = {**os.environ, "CIFAR_EDGE_DATA": str(tmp_path / "missing.tar.gz"), "CI": ci}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                          "tests/test_data.py::test_real_test_batch_has_official_shape_and_balance"],
+                         cwd=REPO, env=env, capture_output=True, text=True)
+    assert f"1 {outcome}" in run.stdout, run.stdout[-2000:]
+    assert (run.returncode != 0) == (outcome == "error")
