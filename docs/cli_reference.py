@@ -35,7 +35,9 @@ def option_row(param) -> str:
         default = ""
     else:
         name = " / ".join(f"`{opt}`" for opt in [*param.opts, *param.secondary_opts])
-        default = {None: "", False: "off", True: "on"}.get(param.default, f"`{param.default}`")
+        # `is`, not a dict lookup: 1 == True, and a default of 1 is not "on"
+        default = ("" if param.default is None else "off" if param.default is False
+                   else "on" if param.default is True else f"`{param.default}`")
     meaning = (param.help or "").replace("|", "/").replace("<", "&lt;").replace(">", "&gt;")
     return f"| {name} | {default} | {meaning} |"
 

@@ -203,16 +203,27 @@ def local_server(tmp_path):
     server.shutdown()
 
 
-def test_download_checks_md5_and_writes_atomically(tmp_path, local_server):
+def test_download_checks_md5_and_writes_atomically(tmp_path, local_server, monkeypatch):
     payload = os.urandom(300_000)
     (tmp_path / "served.tar.gz").write_bytes(payload)
     dest = tmp_path / "cache" / "cifar-10-python.tar.gz"
     good_md5 = hashlib.md5(payload).hexdigest()
+    seen_while_downloading = []  # does the final name exist at each read? (a reader must never see half)
+    urlopen = data.urllib.request.urlopen
+
+    def watched_urlopen(*args, **kwargs):
+        response = urlopen(*args, **kwargs)
+        read = response.read
+        response.read = lambda *a: (seen_while_downloading.append(dest.exists()), read(*a))[1]
+        return response
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", watched_urlopen)
     with pytest.raises(CifarEdgeError, match="expected 0+; nothing was saved"):
         data.download_archive(dest, f"{local_server}/served.tar.gz", md5="0" * 32, progress=False)
     assert list(dest.parent.iterdir()) == []  # no partial file left behind
     assert data.download_archive(dest, f"{local_server}/served.tar.gz", md5=good_md5, progress=False) == dest
     assert dest.read_bytes() == payload
+    assert seen_while_downloading and not any(seen_while_downloading)
 
 
 def test_download_offline_is_a_clear_error(tmp_path, local_server):

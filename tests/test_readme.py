@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +17,17 @@ README = (REPO / "README.md").read_text()
 RESULTS = REPO / "results"
 
 
-def test_ci_runs_exactly_the_readme_test_command():
+def test_ci_runs_exactly_the_readme_test_command(tmp_path):
+    """.ci/run, run for real with a stand-in `make` first on PATH: it calls `make test` and nothing
+    else, with CI set (so a missing archive fails instead of skipping)."""
     assert "make test" in README
-    assert (REPO / ".ci" / "run").read_text().strip().endswith("make test")
+    (tmp_path / "make").write_text('#!/bin/sh\necho "make $* CI=$CI" >> "$MAKE_LOG"\n')
+    (tmp_path / "make").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(PATH=f"{tmp_path}{os.pathsep}{env['PATH']}", MAKE_LOG=str(tmp_path / "log"))
+    run = subprocess.run([str(REPO / ".ci" / "run")], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "log").read_text() == "make test CI=true\n"
 
 
 def test_training_numbers_match_the_committed_run():
@@ -82,8 +91,6 @@ def test_every_committed_run_records_a_command_that_reproduces_it(metrics_path):
 
 @pytest.mark.parametrize("ci, outcome", [("true", "error"), ("", "skipped")])  # a fixture fails: "error"
 def test_a_missing_archive_fails_in_ci_and_skips_elsewhere(ci, outcome, tmp_path):
-    import os
-
     env = {**os.environ, "CIFAR_EDGE_DATA": str(tmp_path / "missing.tar.gz"), "CI": ci}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
                           "tests/test_data.py::test_real_test_batch_has_official_shape_and_balance"],

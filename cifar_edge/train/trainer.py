@@ -134,9 +134,15 @@ def distribution_strategy(config: TrainConfig):
         raise CifarEdgeError("--distribute mirrored needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
     import tensorflow as tf
 
-    # All GPUs, else all (logical) CPUs: MirroredStrategy's default would ignore extra CPU devices.
+    # The devices are named, not left to MirroredStrategy's default: all GPUs, else all logical CPUs.
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     return tf.distribute.MirroredStrategy([d.name for d in devices])
+
+
+def replicas_of(model: keras.Model) -> int:
+    """How many devices trained `model` in step (its tf.distribute strategy's replicas; 1 without one)."""
+    strategy = getattr(model, "distribute_strategy", None)
+    return strategy.num_replicas_in_sync if strategy is not None else 1
 
 
 def compile_for_training(model: keras.Model, config: TrainConfig, total_steps: int) -> None:
@@ -221,7 +227,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     recalibrated = recalibrate_batchnorm(final, train_split.images)
     metrics = evaluate_and_report(final, config, dataset, val_split, test_split, history, run_dir,
                                   wall_seconds=time.perf_counter() - started, precision=precision,
-                                  bn_recalibration_images=recalibrated)
+                                  bn_recalibration_images=recalibrated, replicas=replicas_of(model))
     for leftover in [run_dir / CHECKPOINT_STATE, *run_dir.glob("checkpoint-epoch*.keras")]:
         leftover.unlink()
     return metrics
@@ -229,7 +235,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
 
 def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Dataset, val_split: Split,
                         test_split: Split, history: list[dict], run_dir: Path, wall_seconds: float,
-                        precision: str, bn_recalibration_images: int = 0) -> dict:
+                        precision: str, bn_recalibration_images: int = 0, replicas: int = 1) -> dict:
     test_logits = predict_logits(model, test_split.images)
     test_tta_logits = predict_logits(model, test_split.images, flip_tta=True)
     matrix = evaluation.confusion_matrix(test_split.labels, test_logits.argmax(axis=1))
@@ -253,6 +259,7 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
         "parameters": model.count_params(),
         "seed": config.seed,
         "precision": precision,
+        "replicas": replicas,
         "bn_recalibration_images": bn_recalibration_images,
         "data": {"path": str(dataset.source), "format": dataset.format, "sha256": dataset.sha256},
         "config": config.to_dict(),

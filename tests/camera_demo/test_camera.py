@@ -4,6 +4,7 @@ disconnects mid-stream, and the headless JSON stream of the CLI."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -126,9 +127,13 @@ def test_window_without_gui_opencv_is_one_clear_line_and_writes_nothing(video, t
     assert not log.exists() and run.stdout == ""
 
 
-def test_picamera2_is_only_imported_when_asked_for():
+def test_picamera2_is_only_imported_when_asked_for(tmp_path):
+    """With a picamera2 that imports (as on a Pi: a stand-in here), loading the demo and the CLI still
+    leaves it alone: it is imported only for --source picamera2."""
+    (tmp_path / "picamera2.py").write_text("class Picamera2: pass\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     result = subprocess.run([sys.executable, "-c", "import sys, cifar_edge.camera_demo, cifar_edge.cli; "
-                             "print('picamera2' in sys.modules)"], capture_output=True, text=True)
+                             "print('picamera2' in sys.modules)"], capture_output=True, text=True, env=env)
     assert result.returncode == 0 and result.stdout.strip() == "False", result.stderr
 
 

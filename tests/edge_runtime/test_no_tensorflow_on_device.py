@@ -20,17 +20,13 @@ def run_without_tensorflow(code: str, *args) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def test_blocker_really_blocks():
-    result = run_without_tensorflow("import keras")
-    assert result.returncode != 0 and "not installed on the device" in result.stderr
-
-
 def test_device_side_packages_import_without_tensorflow():
     result = run_without_tensorflow(
+        "try:\n    import keras\nexcept ImportError as exc:\n    print(exc)\n"  # the blocker itself works
         "import cifar_edge.edge_runtime, cifar_edge.camera_demo, cifar_edge.data, cifar_edge.cli\n"
         "print(sorted(m for m in sys.modules if m.startswith(('tensorflow', 'keras'))))")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.splitlines() == ["keras is not installed on the device", "[]"]
 
 
 def test_data_info_runs_without_tensorflow(real_archive):

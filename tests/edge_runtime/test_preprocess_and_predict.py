@@ -38,8 +38,10 @@ def test_any_picture_becomes_uint8_rgb_32x32(shape, dtype):
     assert out.shape == (32, 32, 3) and out.dtype == np.uint8
 
 
-def test_sixteen_bit_keeps_its_brightness():
+def test_sixteen_bit_keeps_its_top_byte():
     assert to_model_input(np.full((32, 32, 3), 65535, np.uint16)).min() == 255
+    # 0x12FF: a cast would keep the low byte (0xFF); the brightness is in the high one (0x12).
+    assert np.unique(to_model_input(np.full((32, 32, 3), 0x12FF, np.uint16))).tolist() == [0x12]
 
 
 def test_bad_arrays_are_refused():
@@ -63,7 +65,8 @@ def image_files(real_test_split, tmp_path_factory):
     assert cv2.imwrite(str(folder / "rgb.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 95])
     (folder / "notes.png").write_text("this is not an image")
     jpeg = (folder / "rgb.jpg").read_bytes()
-    (folder / "cut.jpg").write_bytes(jpeg[:len(jpeg) * 2 // 3])  # decodes, but with no end marker
+    # Two thirds of a JPEG, so no end-of-image marker: some libjpeg builds decode it with a grey rest.
+    (folder / "cut.jpg").write_bytes(jpeg[:len(jpeg) * 2 // 3])
     return folder, rgb
 
 
@@ -76,7 +79,7 @@ def test_every_format_reads_as_the_same_rgb_image(image_files):
     assert np.array_equal(gray[..., 0], gray[..., 2])
 
 
-@pytest.mark.parametrize("name, message", [("notes.png", "not a readable image"), ("cut.jpg", "truncated"),
+@pytest.mark.parametrize("name, message", [("notes.png", "not a readable image"), ("cut.jpg", "truncated JPEG"),
                                            ("missing.png", "no such file")])
 def test_bad_files_get_one_clear_error(image_files, name, message):
     folder, _ = image_files
@@ -90,6 +93,10 @@ def test_classify_matches_the_batch_scores(exported, real_test_split):
     images = real_test_split.images[:20]
     predictions = classifier.classify_batch(list(images))
     assert [p.index for p in predictions] == classifier.predict(images).tolist()
+    scores = classifier.scores(images).astype(np.float64)
+    for p, row in zip(predictions, scores):  # each image's softmax, on its own
+        expected = np.exp(row - row.max()) / np.exp(row - row.max()).sum()
+        np.testing.assert_allclose(p.probabilities, expected, rtol=1e-5, atol=1e-7)
     first = classifier.classify(images[0])
     assert first.label == classifier.labels[first.index] and abs(first.probabilities.sum() - 1) < 1e-5
     assert first.confidence == pytest.approx(first.probabilities.max())
@@ -105,6 +112,10 @@ def test_predict_cli_classifies_good_files_and_reports_bad_ones(exported, image_
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert [r["path"] for r in rows] == [str(folder / n) for n in good]
     assert all(set(r) == {"path", "label", "index", "confidence", "top_k"} and len(r["top_k"]) == 3 for r in rows)
+    for r in rows:  # the most likely first, and the first is the answer
+        confidences = [t["confidence"] for t in r["top_k"]]
+        assert confidences == sorted(confidences, reverse=True) and confidences[0] == pytest.approx(r["confidence"], abs=1e-6)  # JSON rounds to 6 places
+        assert (r["top_k"][0]["index"], r["top_k"][0]["label"]) == (r["index"], r["label"])
     expected = int(Classifier(out / "model_int8.tflite").predict(rgb[None])[0])
     assert {r["index"] for r in rows if not r["path"].endswith(("gray.png", "rgb.jpg"))} == {expected}
     errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]

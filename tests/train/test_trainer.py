@@ -36,6 +36,7 @@ def test_smoke_training_writes_every_artifact(smoke_run, real_archive):
     assert metrics["train_images_per_s"] > 0 and metrics["seed"] == 0
     assert metrics["command"] == "cifar-edge train --preset smoke" and metrics["machine"]["cpu_count"] >= 1
     assert metrics["bn_recalibration_images"] > 0  # BatchNorm statistics re-estimated for the final weights
+    assert metrics["replicas"] == 1  # no --distribute: one device
     history = (run_dir / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,") and len(history) == 3
     for png in ("training_curves.png", "confusion_matrix.png"):
@@ -162,10 +163,10 @@ import sys, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from cifar_edge.train import make_config
-from cifar_edge.train.trainer import distribution_strategy, train
+from cifar_edge.train.trainer import train
 config = make_config("smoke", distribute="mirrored", epochs=1)
 metrics = train(config, data=sys.argv[1], run_dir=sys.argv[2], progress=False)
-print("replicas", distribution_strategy(config).num_replicas_in_sync, "epochs", metrics["epochs"])
+print("replicas", metrics["replicas"], "epochs", metrics["epochs"])  # as the training recorded it
 """
 
 
