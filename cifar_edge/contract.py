@@ -82,5 +82,10 @@ class InputContract:
         resize = ResizePolicy(**{k: v for k, v in (data.get("resize") or {}).items() if k in resize_keys})
         return cls(**values, resize=resize)
 
+    @classmethod
+    def from_metadata(cls, info: dict | None) -> "InputContract":
+        """The contract in a model file's metadata (see METADATA_KEY); a file without any gets this one."""
+        return cls.from_dict((info or {}).get("input"))
+
 
 DEFAULT_CONTRACT = InputContract()

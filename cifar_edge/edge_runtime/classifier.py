@@ -42,7 +42,7 @@ class Classifier:
         self.backend = open_backend(self.path, threads)
         self.info = self.backend.metadata or {}
         self.labels = tuple(self.info.get("labels", CLASSES))
-        self.contract = InputContract.from_dict(self.info.get("input"))
+        self.contract = InputContract.from_metadata(self.info)
         self.input_shape = self.contract.shape
 
     def scores(self, images: np.ndarray, batch_size: int = 250, progress=None) -> np.ndarray:

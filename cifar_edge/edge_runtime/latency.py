@@ -18,7 +18,7 @@ def measure_latency(path: str | Path, threads: int = 1, warmup: int = 20, runs: 
                     seed: int = 0) -> dict:
     """Milliseconds per single-image call: median, p90, mean and min over `runs` timed calls."""
     backend = open_backend(path, threads)
-    shape = InputContract.from_dict((backend.metadata or {}).get("input")).shape
+    shape = InputContract.from_metadata(backend.metadata).shape
     image = np.random.default_rng(seed).integers(0, 256, (1, *shape), dtype=np.uint8)
     for _ in range(warmup):
         backend.run(image)

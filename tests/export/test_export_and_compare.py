@@ -157,3 +157,10 @@ def test_unknown_format_and_bad_percentile_are_refused(smoke_run):
     assert run.returncode == 1 and "unknown format(s) tflite-int4" in run.stderr
     run = cli("export", run_dir, "--calib-percentile", 50)
     assert run.returncode == 1 and "--calib-percentile must be between 99 and 100" in run.stderr
+
+
+def test_every_format_has_a_converter_and_a_metadata_writer():
+    from cifar_edge.export.exporter import CONVERTERS, METADATA_WRITERS
+
+    assert set(CONVERTERS) == set(FORMATS)
+    assert {f.suffix for f in FORMATS.values()} <= set(METADATA_WRITERS)
