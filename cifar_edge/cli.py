@@ -289,18 +289,33 @@ def camera(
     source: str = typer.Option("0", help="Webcam index (0) or /dev/video* path, a video file, a folder of "
                                "images, or 'picamera2' for the Raspberry Pi camera."),
     headless: Optional[bool] = typer.Option(None, "--headless/--window", help="JSON lines instead of a "
-                                            "window. Default: headless when there is no display."),
-    output: Optional[Path] = typer.Option(None, help="Append the JSON lines to this file instead of stdout."),
+                                            "window. Default: headless when there is no display, or with --serve."),
+    output: Optional[Path] = typer.Option(None, help="Append the JSON lines to this file instead of stdout "
+                                          "(with --serve, the only place they go)."),
     max_frames: int = typer.Option(0, help="Stop after N frames (0 = until the source ends or Ctrl-C)."),
     threads: int = typer.Option(2, help="Interpreter threads."),
     retries: int = typer.Option(5, help="Reconnection attempts when a live camera disconnects."),
+    loop: bool = typer.Option(False, "--loop", help="Replay a video file or image folder from the start when "
+                              "it ends (a demo on repeat)."),
+    source_fps: float = typer.Option(0, min=0, help="Read a video file or image folder at most this many "
+                                     "frames a second, as a camera delivers them (0 = as fast as they decode)."),
+    serve: Optional[str] = typer.Option(None, metavar="[HOST:]PORT", help="Also serve a live page for any "
+                                        "browser: stream, label, top-3, frames/s. 8000 listens on this machine "
+                                        "only; 0.0.0.0:8000 on every network, with a token in the printed URL.",
+                                        rich_help_panel="Web page"),
+    serve_fps: float = typer.Option(15, min=0.1, help="Frames per second the page's stream is encoded at, "
+                                    "at most; classification is never slowed to match.", rich_help_panel="Web page"),
+    max_clients: int = typer.Option(4, min=1, help="Browsers that may watch at once; the next gets 503.",
+                                    rich_help_panel="Web page"),
 ):
     """Classify camera frames live: a window with label, confidence bar and FPS, or one JSON line per
-    frame (frame, time, label, index, confidence, latency_ms)."""
-    from cifar_edge.camera_demo import run_camera
+    frame (frame, time, label, index, confidence, latency_ms, fps, top3), or with --serve a web page:
+    / (the page), /stream.mjpg (MJPEG), /events (the JSON lines as Server-Sent Events), /healthz."""
+    from cifar_edge.camera_demo import ServeOptions, run_camera
 
     summary = run_camera(model or default_model(), source, headless=headless, output=output,
-                         max_frames=max_frames, threads=threads, retries=retries)
+                         max_frames=max_frames, threads=threads, retries=retries, loop=loop, source_fps=source_fps,
+                         serve=ServeOptions(serve, serve_fps, max_clients) if serve else None)
     typer.echo(f"{summary['frames']} frames in {summary['seconds']:.1f}s ({summary['fps']} frames/s); "
                f"ended: {summary['ended']}", err=True)
 

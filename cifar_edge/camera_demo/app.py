@@ -1,10 +1,11 @@
-"""The camera demo loop: frames in, predictions out, on a window or as JSON lines.
+"""The camera demo loop: frames in, predictions out, on a window, as JSON lines, or as a web page.
 
     source.frames() -> Classifier.classify -> window (label, confidence bar, FPS)
                                            -> JSON line per frame (headless, flushed as it goes)
+                                           -> LiveFeed -> web page, MJPEG and events (--serve: `server`)
 
 Ends cleanly at the end of a video or folder, when a camera stays disconnected, after
-`max_frames`, on `q`/Esc in the window, or on Ctrl-C; everything written so far is kept.
+`max_frames`, on `q`/Esc in the window, or on Ctrl-C or SIGTERM; everything written so far is kept.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from cifar_edge.camera_demo.sources import open_source
+from cifar_edge.camera_demo.overlay import draw_overlay
+from cifar_edge.camera_demo.sources import open_source, paced
 from cifar_edge.edge_runtime import Classifier
 from cifar_edge.errors import CifarEdgeError
 
@@ -43,24 +48,58 @@ def window_problem() -> str | None:
     return None
 
 
-def draw_overlay(frame_rgb: np.ndarray, label: str, confidence: float, fps: float) -> np.ndarray:
-    """The frame for the window (BGR, OpenCV's display order) with label, confidence bar and FPS."""
-    import cv2
+def frame_record(frame: int, prediction, labels, latency_ms: float, fps: float) -> dict:
+    """The JSON record of one classified frame: what --headless prints and /events sends."""
+    return {"frame": frame, "time": round(time.time(), 3), "label": prediction.label, "index": prediction.index,
+            "confidence": round(prediction.confidence, 4), "latency_ms": round(latency_ms, 3), "fps": round(fps, 1),
+            "top3": [{"label": t["label"], "confidence": round(t["confidence"], 4)}
+                     for t in prediction.top_k(3, labels)]}
 
-    canvas = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
-    width = canvas.shape[1]
-    cv2.rectangle(canvas, (0, 0), (width, 44), (0, 0, 0), -1)
-    cv2.rectangle(canvas, (8, 34), (8 + int((width - 16) * confidence), 40), (80, 200, 80), -1)
-    cv2.putText(canvas, f"{label} {confidence:.0%}", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
-    cv2.putText(canvas, f"{fps:.0f} FPS", (width - 100, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (200, 200, 200), 1)
-    return canvas
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the camera loop so that it ends as it does on Ctrl-C."""
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM (systemd, `kill`, a container stopping) ends the demo as Ctrl-C does: cleanly, exit 0."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """`camera --serve`: where to listen ([HOST:]PORT), the stream's frame-rate cap, the viewers' cap."""
+    address: str
+    fps: float = 15
+    max_clients: int = 4
+
+
+def announce(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def run_camera(model: str | Path, source: str, headless: bool | None = None, output: str | Path | None = None,
-               max_frames: int = 0, threads: int = 1, retries: int = 5, backoff_s: float = 0.5) -> dict:
+               max_frames: int = 0, threads: int = 1, retries: int = 5, backoff_s: float = 0.5,
+               serve: ServeOptions | None = None, loop: bool = False, source_fps: float = 0) -> dict:
     """Classifies frames from `source` until it ends; returns a summary (frames, seconds, fps).
     `headless` None shows a window where one can open and prints JSON lines elsewhere; False insists
-    on the window, and where it cannot open that is an error (exit code 2) before anything starts."""
+    on the window, and where it cannot open that is an error (exit code 2) before anything starts.
+    With `serve`, the frames are also a web page (see `server`); JSON lines then go to `output` only,
+    and a window opens only when `headless` is False.  `loop` replays a file or folder; `source_fps`
+    paces one like a camera (0: as fast as it decodes)."""
+    if headless is None and serve:
+        headless = True
     problem = window_problem() if headless is not True else "headless asked for"
     if headless is False and problem:
         error = CifarEdgeError(problem)
@@ -68,21 +107,44 @@ def run_camera(model: str | Path, source: str, headless: bool | None = None, out
         raise error
     show = problem is None
     classifier = Classifier(model, threads=threads)
-    frames = open_source(source, retries=retries, backoff_s=backoff_s)
-    out_context = open(output, "a", buffering=1) if output else nullcontext(sys.stdout)
+    frames = open_source(source, retries=retries, backoff_s=backoff_s, loop=loop)
+    feed = server = None
+    if serve:
+        from cifar_edge.camera_demo.live_feed import LiveFeed
+        from cifar_edge.camera_demo.server import CameraServer
+
+        feed = LiveFeed(serve.fps, serve.max_clients)
+        try:
+            server = CameraServer.open(serve.address, feed, Path(model), classifier.info).start()
+        except Exception:
+            frames.close()
+            feed.close()
+            raise
+        urls = server.urls()
+        announce(f"camera page: {urls[0]}" + "".join(f"\n         or: {url}" for url in urls[1:]) +
+                 "\n(Ctrl-C stops)")
+    out_context = open(output, "a", buffering=1) if output else nullcontext(None if serve else sys.stdout)
     count, fps = 0, 0.0
     started = last = time.perf_counter()
     reason = "end of source"
     try:
-        with out_context as out:
-            for frame in frames.frames():
+        with out_context as out, sigterm_as_interrupt():
+            for frame in paced(frames.frames(), source_fps) if source_fps else frames.frames():
                 tick = time.perf_counter()
                 prediction = classifier.classify(frame)
                 latency_ms = (time.perf_counter() - tick) * 1000
-                count += 1
                 now = time.perf_counter()
-                fps = 0.9 * fps + 0.1 / max(now - last, 1e-6)  # smoothed rate of the whole loop
+                fps = 0.9 * fps + 0.1 / max(now - last, 1e-6) if count else 0.0  # smoothed rate of the loop
                 last = now
+                record = frame_record(count, prediction, classifier.labels, latency_ms, fps)
+                count += 1
+                if out is not None or feed is not None:
+                    line = json.dumps(record)
+                    if out is not None:
+                        out.write(line + "\n")
+                        out.flush()
+                    if feed is not None:
+                        feed.publish(frame, record, line)
                 if show:
                     import cv2
 
@@ -90,23 +152,20 @@ def run_camera(model: str | Path, source: str, headless: bool | None = None, out
                     if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
                         reason = "closed by the user"
                         break
-                else:
-                    out.write(json.dumps({"frame": count - 1, "time": round(time.time(), 3),
-                                          "label": prediction.label, "index": prediction.index,
-                                          "confidence": round(prediction.confidence, 4),
-                                          "latency_ms": round(latency_ms, 3)}) + "\n")
-                    out.flush()
                 if max_frames and count >= max_frames:
                     reason = "max frames"
                     break
-    except KeyboardInterrupt:
-        reason = "interrupted"
+    except KeyboardInterrupt as stop:
+        reason = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
     finally:
         frames.close()
+        if server is not None:
+            server.stop()
         if show:
             import cv2
 
             cv2.destroyAllWindows()
     seconds = time.perf_counter() - started
     return {"frames": count, "seconds": round(seconds, 3), "fps": round(count / seconds, 1) if seconds else 0.0,
-            "ended": reason, "model": str(model), "source": source, "displayed": show}
+            "ended": reason, "model": str(model), "source": source, "displayed": show,
+            **({"served": server.urls()[0]} if server is not None else {})}

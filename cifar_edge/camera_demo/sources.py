@@ -5,6 +5,7 @@
     open_source("clip.mp4")     video file            (ends at its last frame)
     open_source("shots/")       folder of images      (sorted by name; unreadable files skipped)
     open_source("picamera2")    Raspberry Pi camera   (Picamera2, imported only when asked for)
+    open_source("clip.mp4", loop=True)   a video file or folder replayed from the start when it ends
 """
 
 from __future__ import annotations
@@ -133,7 +134,44 @@ class Picamera2Source:
         self.camera.stop()
 
 
-def open_source(spec: str, retries: int = 5, backoff_s: float = 0.5):
+class LoopingSource:
+    """A video file or image folder replayed from its first frame each time it ends (a demo on
+    repeat, or a clip standing in for a camera that never stops)."""
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        self.current = open_source(spec)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        while True:
+            delivered = 0
+            for frame in self.current.frames():
+                delivered += 1
+                yield frame
+            if not delivered:  # nothing readable at all: replaying would spin forever
+                return
+            self.current.close()
+            self.current = open_source(self.spec)
+
+    def close(self) -> None:
+        self.current.close()
+
+
+def paced(frames: Iterator[np.ndarray], fps: float) -> Iterator[np.ndarray]:
+    """`frames` delivered no faster than `fps` a second, as a camera would deliver them (a video file
+    otherwise plays as fast as it decodes)."""
+    interval, due = 1.0 / fps, time.monotonic()
+    for frame in frames:
+        time.sleep(max(0.0, due - time.monotonic()))
+        due = max(due + interval, time.monotonic() - interval)  # a slow frame is not made up for by a burst
+        yield frame
+
+
+def open_source(spec: str, retries: int = 5, backoff_s: float = 0.5, loop: bool = False):
+    if loop:
+        if spec == "picamera2" or spec.isdigit() or spec.startswith("/dev/"):
+            raise CifarEdgeError("--loop replays a video file or image folder; a camera never ends")
+        return LoopingSource(spec)
     if spec == "picamera2":
         return Picamera2Source()
     if spec.isdigit():

@@ -27,7 +27,7 @@ class Prediction:
     probabilities: np.ndarray  # (10,), softmax of the logits, in label order
 
     def top_k(self, k: int, labels) -> list[dict]:
-        order = np.argsort(-self.probabilities)[:k]
+        order = np.argsort(-self.probabilities, kind="stable")[:k]  # ties in index order, as argmax breaks them
         return [{"label": labels[i], "index": int(i), "confidence": float(self.probabilities[i])} for i in order]
 
 

@@ -22,7 +22,7 @@ from cifar_edge.edge_runtime.preprocess import to_model_input
 from cifar_edge.errors import CifarEdgeError
 from conftest import cli
 
-FIELDS = {"frame", "time", "label", "index", "confidence", "latency_ms"}
+FIELDS = {"frame", "time", "label", "index", "confidence", "latency_ms", "fps", "top3"}
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,10 @@ def test_video_frames_reach_the_model_as_the_test_images_they_show(exported, vid
     assert np.abs(inputs.astype(int) - images).mean() < 2
     assert np.abs(inputs[..., ::-1].astype(int) - images).mean() > 10
     assert [r["index"] for r in rows] == Classifier(model).predict(inputs).tolist()
+    for r in rows:  # top-3: the label first, then the runners-up, most confident first
+        assert r["top3"][0] == {"label": r["label"], "confidence": r["confidence"]}
+        assert [t["confidence"] for t in r["top3"]] == sorted((t["confidence"] for t in r["top3"]), reverse=True)
+        assert len({t["label"] for t in r["top3"]}) == 3
 
 
 def test_frames_come_out_rgb(real_test_split, tmp_path):
