@@ -20,11 +20,17 @@ def package_versions(names) -> dict[str, str]:
     return versions
 
 
+#: The instruction sets that decide CPU speed here (machines named alike, "AMD EPYC", differ by up to 6x).
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
 def machine_info() -> dict:
-    """OS, CPU model and core count (the platform module leaves the CPU name empty on Linux,
-    /proc/cpuinfo has it)."""
-    cpu = platform.processor()
+    """OS, CPU model, core count and the CPU's speed-deciding instruction sets (the platform module
+    leaves the CPU name empty on Linux; /proc/cpuinfo has it)."""
+    cpu, flags = platform.processor(), set()
     with contextlib.suppress(OSError):
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), cpu)
-    return {"platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count()}
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), cpu)
+        flags = set(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
+    return {"platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(),
+            "cpu_features": [flag for flag in SPEED_FLAGS if flag in flags]}

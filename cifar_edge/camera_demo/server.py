@@ -38,6 +38,9 @@ MAX_REQUEST_LINE = 2048
 MAX_CONNECTIONS = 64
 #: A connection that sends nothing, or reads nothing of a stream, for this long is dropped.
 IDLE_TIMEOUT_S = 10.0
+#: A stream's socket send buffer: a few frames.  Beyond it a viewer that stopped reading blocks only its own
+#: thread, and after IDLE_TIMEOUT_S more it is dropped (the kernel's default grows to megabytes first).
+STREAM_SEND_BUFFER = 256 * 1024
 BOUNDARY = "cifar-edge-frame"
 
 
@@ -111,6 +114,7 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(HTTPStatus.OK, "application/json", json.dumps(body).encode())
 
     def start_stream(self, content_type: str) -> None:
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SEND_BUFFER)
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-store")
