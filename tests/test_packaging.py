@@ -1,5 +1,6 @@
 """`pip install cifar-edge` ships the released int8 model, and `cifar-edge predict IMAGE` uses it with
-no --model: built as a real wheel, installed into a folder of its own, run outside the checkout."""
+no --model; it ships the camera page too: built as a real wheel, installed into a folder of its own, run
+outside the checkout."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def test_the_wheel_carries_the_released_model_and_predict_uses_it(tmp_path, real
                     "-w", tmp_path / "dist", source], check=True, capture_output=True)
     wheel = next((tmp_path / "dist").glob("cifar_edge-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert {"cifar_edge/models/cifar_edge_int8.tflite", "cifar_edge/models/model_card.json"} <= set(names)
+    assert {"cifar_edge/models/cifar_edge_int8.tflite", "cifar_edge/models/model_card.json",
+            "cifar_edge/camera_demo/page.html"} <= set(names)
     assert not any(name.endswith(".onnx") for name in names)  # the Pi install stays small
 
     site = tmp_path / "site"
@@ -44,3 +46,7 @@ def test_the_wheel_carries_the_released_model_and_predict_uses_it(tmp_path, real
                          cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["label"] in CLASSES
+    page = subprocess.run([sys.executable, "-c", "from cifar_edge.camera_demo.server import page_html; "
+                           "import sys; sys.stdout.write(page_html().decode())"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert page.returncode == 0 and 'EventSource("/events"' in page.stdout, page.stderr  # camera --serve's page

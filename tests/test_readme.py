@@ -47,7 +47,7 @@ def test_compare_table_is_the_committed_one():
 
 @pytest.mark.parametrize("name", ["train_speed.txt", "inference_latency.txt", "camera_fps.txt", "jpeg_gap.txt",
                                   "int8_calibration.txt", "standard_seeds.txt", "release_check.txt",
-                                  "accuracy_vs_compute.txt"])
+                                  "accuracy_vs_compute.txt", "serve_load.txt"])
 def test_benchmark_outputs_are_quoted_verbatim(name):
     assert (RESULTS / name).read_text().strip() in README
 

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import types
 
 import cv2
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from cifar_edge.camera_demo import open_source, run_camera
-from cifar_edge.camera_demo.sources import CaptureSource
+from cifar_edge.camera_demo.sources import CaptureSource, paced
 from synthetic_video import write_test_video
 from cifar_edge.edge_runtime import Classifier
 from cifar_edge.edge_runtime.preprocess import to_model_input
@@ -83,6 +84,21 @@ def test_max_frames_stops_early(exported, video, tmp_path):
     log = tmp_path / "frames.jsonl"
     summary = run_camera(out / "model_int8.tflite", str(video), headless=True, output=log, max_frames=7)
     assert summary == {**summary, "frames": 7, "ended": "max frames"} and len(read_lines(log)) == 7
+
+
+def test_loop_replays_a_video_and_refuses_a_camera(video):
+    frames = open_source(str(video), loop=True).frames()
+    first = [next(frames) for _ in range(300)]
+    again = [next(frames) for _ in range(300)]  # the file ended and began again
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    with pytest.raises(CifarEdgeError, match="--loop replays a video file or image folder"):
+        open_source("0", loop=True)
+
+
+def test_source_fps_paces_frames_like_a_camera():
+    started = time.monotonic()
+    assert list(paced(iter(range(6)), fps=20)) == list(range(6))
+    assert time.monotonic() - started >= 5 / 20 * 0.9  # six frames at 20 a second: five intervals
 
 
 def test_camera_that_cannot_be_opened_is_a_clear_error():

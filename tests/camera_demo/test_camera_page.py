@@ -19,6 +19,7 @@ from synthetic_video import write_test_video
 
 SHOWN = """return {frame: document.getElementById('frame').textContent,
                    label: document.getElementById('label').textContent,
+                   latency: document.getElementById('latency').textContent,
                    top: [...document.querySelectorAll('#top li')].map(li => li.firstChild.textContent),
                    streamWidth: document.getElementById('stream').naturalWidth,
                    model: document.getElementById('model').textContent,
@@ -63,7 +64,9 @@ def test_page_shows_the_label_events_sent_for_the_same_frame(browser, real_test_
             shown = browser.execute_script(SHOWN)
             if shown["frame"].isdigit() and int(shown["frame"]) in records:
                 sent = records[int(shown["frame"])]
+                # A held scene gives neighbouring frames the same label: the latency pins the very frame.
                 assert shown["label"] == sent["label"]
+                assert abs(float(shown["latency"].split()[0]) - sent["latency_ms"]) <= 0.005 + 1e-9
                 assert shown["top"] == [t["label"] for t in sent["top3"]]
                 checked.append(int(shown["frame"]))
             time.sleep(0.2)

@@ -227,6 +227,17 @@ def test_a_viewer_that_stops_reading_holds_up_nobody(serve):
         stalled.close()
 
 
+def test_stream_is_encoded_at_most_serve_fps(serve):
+    """The camera publishes about 400 frames a second; the stream carries at most --serve-fps of them."""
+    server, camera = serve(fps=5)
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/stream.mjpg", timeout=5) as viewer:
+        read_jpegs(viewer, 1)
+        started = time.monotonic()
+        read_jpegs(viewer, 5)
+        elapsed = time.monotonic() - started
+    assert elapsed >= 5 / 5 * 0.9  # five JPEGs at 5 a second: about a second, never much less
+
+
 def test_closing_the_server_ends_every_stream(serve):
     server, _ = serve()
     stream = urllib.request.urlopen(f"http://127.0.0.1:{server.port}/stream.mjpg", timeout=5)

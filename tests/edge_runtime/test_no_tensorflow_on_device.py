@@ -24,6 +24,7 @@ def test_device_side_packages_import_without_tensorflow():
     result = run_without_tensorflow(
         "try:\n    import keras\nexcept ImportError as exc:\n    print(exc)\n"  # the blocker itself works
         "import cifar_edge.edge_runtime, cifar_edge.camera_demo, cifar_edge.data, cifar_edge.cli\n"
+        "import cifar_edge.camera_demo.server, cifar_edge.camera_demo.live_feed  # the --serve page\n"
         "print(sorted(m for m in sys.modules if m.startswith(('tensorflow', 'keras'))))")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["keras is not installed on the device", "[]"]
