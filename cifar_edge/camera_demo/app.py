@@ -109,6 +109,7 @@ def run_camera(model: str | Path, source: str, headless: bool | None = None, out
     classifier = Classifier(model, threads=threads)
     frames = open_source(source, retries=retries, backoff_s=backoff_s, loop=loop)
     feed = server = None
+    urls: list[str] = []
     if serve:
         from cifar_edge.camera_demo.live_feed import LiveFeed
         from cifar_edge.camera_demo.server import CameraServer
@@ -136,15 +137,15 @@ def run_camera(model: str | Path, source: str, headless: bool | None = None, out
                 now = time.perf_counter()
                 fps = 0.9 * fps + 0.1 / max(now - last, 1e-6) if count else 0.0  # smoothed rate of the loop
                 last = now
-                record = frame_record(count, prediction, classifier.labels, latency_ms, fps)
-                count += 1
-                if out is not None or feed is not None:
+                if out is not None or feed is not None:  # a window alone needs no record
+                    record = frame_record(count, prediction, classifier.labels, latency_ms, fps)
                     line = json.dumps(record)
                     if out is not None:
                         out.write(line + "\n")
                         out.flush()
                     if feed is not None:
                         feed.publish(frame, record, line)
+                count += 1
                 if show:
                     import cv2
 
@@ -168,4 +169,4 @@ def run_camera(model: str | Path, source: str, headless: bool | None = None, out
     seconds = time.perf_counter() - started
     return {"frames": count, "seconds": round(seconds, 3), "fps": round(count / seconds, 1) if seconds else 0.0,
             "ended": reason, "model": str(model), "source": source, "displayed": show,
-            **({"served": server.urls()[0]} if server is not None else {})}
+            **({"served": urls[0]} if urls else {})}

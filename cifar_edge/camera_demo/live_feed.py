@@ -42,14 +42,12 @@ class LiveFeed:
         self._new_jpeg = threading.Condition(self._lock)    # viewers wait on it
         self._frame: np.ndarray | None = None
         self._record: dict | None = None
-        self._frame_seq = 0
+        self._frame_seq = 0  # frames published so far
         self._jpeg: bytes | None = None
         self._jpeg_seq = 0
         self._viewers = 0
         self._listeners: list[collections.deque] = []
         self.closed = False
-        self.frames = 0
-        self.latest: dict | None = None
         self._encoder = threading.Thread(target=self._encode_newest, name="cifar-edge-jpeg", daemon=True)
         self._encoder.start()
 
@@ -60,8 +58,6 @@ class LiveFeed:
         with self._lock:
             self._frame, self._record = frame_rgb, record
             self._frame_seq += 1
-            self.frames += 1
-            self.latest = record
             for queue in self._listeners:
                 queue.append(line)
             self._new_frame.notify()
@@ -157,6 +153,6 @@ class LiveFeed:
 
     def status(self) -> dict:
         with self._lock:
-            return {"frames": self.frames, "viewers": self._viewers, "listeners": len(self._listeners),
+            return {"frames": self._frame_seq, "viewers": self._viewers, "listeners": len(self._listeners),
                     "max_clients": self.max_clients, "serve_fps": round(1 / self.interval, 2),
-                    "latest": self.latest}
+                    "latest": self._record}
