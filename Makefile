@@ -14,7 +14,25 @@ PRESET  ?= standard
 RELEASE ?= long
 MAX_DROP ?= 0.5
 
-.PHONY: run test test-fast install browser clean results release
+.PHONY: run test test-fast install browser clean results release trainings
+SHELL := bash
+
+# Every training results/ and the README quote, in this order.  Each is resumable: `make trainings`
+# again (after a kill, a reboot, a new session) continues the unfinished one from its last epoch and
+# skips finished ones.  Hours on a 2-core CPU: run it in the background and read runs/NAME.log.
+TRAININGS = fast standard standard_seed1 standard_seed2 best long
+TRAIN_fast           = --preset fast
+TRAIN_standard       = --preset standard
+TRAIN_standard_seed1 = --preset standard --seed 1
+TRAIN_standard_seed2 = --preset standard --seed 2
+TRAIN_best           = --preset best
+TRAIN_long           = --preset long
+
+trainings: $(foreach run,$(TRAININGS),runs/$(run)/metrics.json)
+
+runs/%/metrics.json: | $(VENV)/.installed
+	@mkdir -p runs
+	set -o pipefail; $(CLI) train $(TRAIN_$*) --name $* --resume --no-progress $(DATA_OPT) 2>&1 | tee -a runs/$*.log
 
 install: $(VENV)/.installed
 

@@ -62,7 +62,9 @@ class LookaheadSGD(keras.optimizers.SGD):
         super().build(variables)
         self._slow = [self.add_variable_from_reference(v, name="slow") for v in variables]
         for slow, v in zip(self._slow, variables):
-            slow.assign(v)
+            # A copy, not the same array: JAX donates every variable's buffer to the train step, and
+            # one buffer behind two variables is refused ("donate the same buffer twice").
+            slow.assign(ops.copy(v))
 
     def update_step(self, gradient, variable, learning_rate):
         # Decay enters the gradient, so momentum carries it (torch's SGD; Keras' weight_decay does not).
@@ -71,10 +73,12 @@ class LookaheadSGD(keras.optimizers.SGD):
         step = ops.cast(self.iterations + 1, "float32")  # `iterations` counts finished steps
         sync = ops.logical_or(ops.equal(ops.mod(step, self.sync_every), 0), step >= self.total_steps)
         decay = self.final_decay * ops.power(ops.minimum(step / self.total_steps, 1.0), 3)
-        slow = self._slow[self._get_variable_index(variable)]
-        new_slow = ops.where(sync, slow + (1 - decay) * (variable - slow), slow)
-        self.assign(slow, new_slow)
-        self.assign(variable, ops.where(sync, new_slow, variable))
+        slow_variable = self._slow[self._get_variable_index(variable)]
+        # Read both as tensors: JAX (0.10 on) refuses Keras variables inside `where`.
+        fast, slow = ops.convert_to_tensor(variable), ops.convert_to_tensor(slow_variable)
+        new_slow = ops.where(sync, slow + (1 - decay) * (fast - slow), slow)
+        self.assign(slow_variable, new_slow)
+        self.assign(variable, ops.where(sync, new_slow, fast))
 
     def get_config(self):
         return {**super().get_config(), "total_steps": self.total_steps, "sync_every": self.sync_every,

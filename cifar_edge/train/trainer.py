@@ -25,7 +25,7 @@ from cifar_edge.contract import CLASSES
 from cifar_edge.data import Dataset, Split, load_cifar10, train_val_split
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.files import read_json, write_atomically, write_csv, write_json
-from cifar_edge.train.augment import EpochBatches
+from cifar_edge.train.augment import epoch_arrays
 from cifar_edge.train.curves import plot_history
 from cifar_edge.train.model import build_model, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
@@ -72,21 +72,20 @@ class ProgressBar(keras.callbacks.Callback):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Sets the data stream's epoch, times each epoch, and saves an atomic checkpoint at its end."""
+    """Times each epoch and saves an atomic checkpoint at its end."""
 
-    def __init__(self, run_dir: Path, config: TrainConfig, batches: EpochBatches, history: list[dict]):
+    def __init__(self, run_dir: Path, config: TrainConfig, steps: int, history: list[dict]):
         super().__init__()
-        self.run_dir, self.config, self.batches, self.history = run_dir, config, batches, history
+        self.run_dir, self.config, self.steps, self.history = run_dir, config, steps, history
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.batches.epoch = epoch
         self.start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         self.train_seconds = time.perf_counter() - self.start  # excludes validation
 
     def on_epoch_end(self, epoch, logs=None):
-        images = len(self.batches) * self.config.batch_size
+        images = self.steps * self.config.batch_size
         self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
                              "train_seconds": round(self.train_seconds, 2),
                              "epoch_seconds": round(time.perf_counter() - self.start, 2),
@@ -191,9 +190,8 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     precision = resolve_precision(config.precision)
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(config.seed)
-    batches = EpochBatches(train_split, config.batch_size, config.seed, config.translate, config.cutout)
-    batches.epoch = state["epoch"] if state else 0
-    total_steps = config.epochs * len(batches)
+    steps = len(train_split) // config.batch_size
+    total_steps = config.epochs * steps
     history = list(state["history"]) if state else []
     strategy = distribution_strategy(config)
     with strategy.scope() if strategy else contextlib.nullcontext():
@@ -208,11 +206,17 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
 
     onehot = np.eye(len(CLASSES), dtype="float32")
     validation = (val_split.images, onehot[val_split.labels]) if len(val_split) else None
-    callbacks = [EpochCheckpoint(run_dir, config, batches, history),
-                 ProgressBar(config.epochs, len(batches), config.batch_size, progress)]
+    callbacks = [EpochCheckpoint(run_dir, config, steps, history),
+                 ProgressBar(config.epochs, steps, config.batch_size, progress)]
     try:
-        model.fit(batches, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation,
-                  validation_batch_size=1000, callbacks=callbacks, verbose=0)
+        # One `fit` call per epoch on that epoch's arrays: the epoch is a pure function of (seed, epoch),
+        # so a resumed run replays the same stream, and Keras keeps the compiled step between calls.
+        for epoch in range(initial_epoch, config.epochs):
+            images, onehot_labels = epoch_arrays(train_split, config.batch_size, config.seed, epoch,
+                                                 config.translate, config.cutout)
+            model.fit(images, onehot_labels, batch_size=config.batch_size, shuffle=False,
+                      epochs=epoch + 1, initial_epoch=epoch, validation_data=validation,
+                      validation_batch_size=1000, callbacks=callbacks, verbose=0)
     except KeyboardInterrupt:
         done = history[-1]["epoch"] if history else 0
         error = CifarEdgeError(f"interrupted after {done} finished epoch(s); their checkpoint is in "

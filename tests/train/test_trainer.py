@@ -4,6 +4,7 @@ kill-and-resume, the CLI's contract, and the distributed path."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -177,3 +178,28 @@ def test_mirrored_strategy_trains_across_two_logical_cpus(real_archive, tmp_path
     assert result.returncode == 0, result.stderr[-3000:]
     assert "replicas 2 epochs 1" in result.stdout
     assert (tmp_path / "mirrored" / "model.keras").exists()
+
+
+def test_a_run_trained_under_jax_loads_exports_and_compares_under_tensorflow(real_archive, tmp_path):
+    """The GPU path: the lent GPU machine has JAX and no TensorFlow, so a run is trained there with
+    KERAS_BACKEND=jax and exported here.  This proves it on the CPU with JAX's CPU wheel ([dev])."""
+    pytest.importorskip("jax")
+    from cifar_edge.export import export
+    from cifar_edge.export.compare import compare
+
+    run_dir = tmp_path / "jax_smoke"
+    env = {**os.environ, "KERAS_BACKEND": "jax", "CIFAR_EDGE_DATA": str(real_archive)}
+    trained = cli_process("train", "--preset", "smoke", "--name", run_dir, "--no-progress", env=env)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["versions"]["keras_backend"] == "jax" and metrics["test_accuracy"] > 0.15
+
+    card = export(run_dir, out=tmp_path / "export", formats="tflite-int8,onnx-fp32", calib=100,
+                  data=real_archive, progress=False)
+    assert set(card["files"]) == {"tflite-int8", "onnx-fp32"}
+    report = compare(tmp_path / "export", data=real_archive, limit=512, latency_runs=5, progress=False)
+    rows = {row["format"]: row for row in report["rows"]}
+    # The float reference, run by TensorFlow, reproduces the JAX-trained model's own score on the same
+    # 512 test images.
+    assert rows["keras-fp32"]["accuracy"] == pytest.approx(metrics["test_accuracy"])
+    assert rows["onnx-fp32"]["agreement"] == 1.0 and rows["tflite-int8"]["agreement"] > 0.9
