@@ -62,31 +62,31 @@ release: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/verify_release.py $(DATA_OPT) > results/release_check.txt
 	cat results/release_check.txt
 
-# Regenerates what results/ holds and the README quotes, after `make run`, `make run PRESET=best`,
-# `make run PRESET=long`, `cifar-edge train --preset fast` and the seed runs
-# `cifar-edge train --preset standard --seed N --name standard_seedN` (N = 1, 2).  One-off
-# experiments keep their own commands in the README: int8_calibration.txt, bn_recalibration_*.txt.
-results: run
-	mkdir -p results/standard
-	cp runs/standard/metrics.json runs/standard/history.csv runs/standard/*.png results/standard/
-	cp exports/standard/compare.json exports/standard/compare.md exports/standard/model_card.json \
-	   exports/standard/confusion_tflite-int8.png results/standard/
-	for run in best long; do mkdir -p results/$$run && cp runs/$$run/metrics.json runs/$$run/history.csv \
-	   runs/$$run/*.png exports/$$run/compare.json exports/$$run/compare.md results/$$run/; done
-	mkdir -p results/fast
-	cp runs/fast/metrics.json runs/fast/history.csv runs/fast/*.png results/fast/
-	for seed in 1 2; do mkdir -p results/standard_seed$$seed && \
-	   cp runs/standard_seed$$seed/metrics.json runs/standard_seed$$seed/history.csv results/standard_seed$$seed/; done
-	$(VENV)/bin/python benchmarks/seed_spread.py results/standard results/standard_seed1 results/standard_seed2 \
-	   > results/standard_seeds.txt
+# Regenerates what results/ holds and the README quotes, from the finished runs of `make trainings`
+# (those still training are left out and can be added by running this again): each run's metrics,
+# curves and log; its export and compare table; the seed spread and results table; the benchmarks on
+# the standard export.
+FINISHED = $(foreach run,$(TRAININGS),$(if $(wildcard runs/$(run)/metrics.json),$(run)))
+results: $(VENV)/.installed
+	@test -n "$(FINISHED)" || { echo "no finished training in runs/: make trainings first"; exit 1; }
+	for run in $(FINISHED); do \
+	  test -f exports/$$run/model_card.json || $(CLI) export runs/$$run --force --no-progress $(DATA_OPT) || exit 1; \
+	  $(CLI) compare exports/$$run --max-drop $(MAX_DROP) --no-progress $(DATA_OPT) || exit 1; \
+	  mkdir -p results/$$run && cp runs/$$run/history.csv runs/$$run/*.png exports/$$run/compare.json \
+	    exports/$$run/compare.md exports/$$run/confusion_tflite-int8.png results/$$run/ && \
+	  cp runs/$$run.log results/$$run/train.log 2>/dev/null; cp runs/$$run/metrics.json results/$$run/ || exit 1; \
+	done
+	$(VENV)/bin/python benchmarks/accuracy_vs_compute.py $(foreach run,$(FINISHED),results/$(run)) \
+	   --plot docs/accuracy_vs_compute.png > results/accuracy_vs_compute.txt
+	if [ -f results/standard_seed2/metrics.json ]; then $(VENV)/bin/python benchmarks/seed_spread.py \
+	   results/standard results/standard_seed1 results/standard_seed2 > results/standard_seeds.txt; fi
 	$(VENV)/bin/python benchmarks/train_speed.py $(DATA_OPT) > results/train_speed.txt
-	$(VENV)/bin/python benchmarks/inference_latency.py exports/standard > results/inference_latency.txt
-	$(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \
-	   > results/camera_fps.txt
-	$(VENV)/bin/python benchmarks/jpeg_gap.py exports/standard/model_fp32.tflite $(DATA_OPT) > results/jpeg_gap.txt
-	$(VENV)/bin/python benchmarks/accuracy_vs_compute.py results/fast results/standard results/standard_seed1 \
-	   results/standard_seed2 results/best results/long --plot results/accuracy_vs_compute.png \
-	   > results/accuracy_vs_compute.txt
+	if [ -d exports/standard ]; then \
+	  $(VENV)/bin/python benchmarks/inference_latency.py exports/standard > results/inference_latency.txt && \
+	  $(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \
+	     > results/camera_fps.txt && \
+	  $(VENV)/bin/python benchmarks/jpeg_quality.py exports/standard/model_int8.tflite $(DATA_OPT) \
+	     > results/jpeg_quality.txt; fi
 	$(VENV)/bin/python docs/cli_reference.py
 	cat results/*.txt
 

@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from cifar_edge.camera_demo import run_camera
-from synthetic_video import write_test_video  # beside this script
+from cifar_edge import provenance
 from cifar_edge.data import load_cifar10
 from cifar_edge.edge_runtime import Classifier
+from synthetic_video import write_test_video  # beside this script
 
 
 def inference_only(model: Path, images, threads: int):
@@ -47,7 +48,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
 
-    test = load_cifar10(args.data, splits=("test",)).test.take(slice(0, args.frames))
+    dataset = load_cifar10(args.data, splits=("test",))
+    test = dataset.test.take(slice(0, args.frames))
     with tempfile.TemporaryDirectory() as tmp:
         video = write_test_video(Path(tmp) / "test_images.avi", test.images)
         run_camera(args.model, str(video), headless=True, output=os.devnull, max_frames=20,
@@ -61,7 +63,7 @@ def main() -> None:
               "pipeline_share_of_inference_speed": round(pipeline["fps"] / inference, 3),
               "accuracy_video_frames": float(np.mean(video_predictions == test.labels)),
               "accuracy_32x32_images": float(np.mean(image_predictions == test.labels)),
-              "cpu_count": os.cpu_count()}
+              "data_sha256": dataset.sha256, "machine": provenance.machine_info()}
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -69,9 +71,11 @@ def main() -> None:
     print(f"{'inference only (32x32 in, batch 1)':<52}{inference:>10.0f}")
     print(f"{'headless pipeline (decode 320x256, preprocess, JSON)':<52}{pipeline['fps']:>10.0f}")
     print(f"\npipeline runs at {result['pipeline_share_of_inference_speed']:.0%} of inference-only speed; "
-          f"{args.model.name}, {args.threads} threads, {pipeline['frames']} frames, {os.cpu_count()} CPU cores")
+          f"{args.model.name}, {args.threads} threads, {pipeline['frames']} frames")
     print(f"top-1 accuracy: {result['accuracy_video_frames']:.2%} on the video frames, "
-          f"{result['accuracy_32x32_images']:.2%} on the same test images at 32x32")
+          f"{result['accuracy_32x32_images']:.2%} on the same test images at 32x32 (data sha256 {dataset.sha256[:16]})")
+    machine = result["machine"]
+    print(f"machine: {machine['cpu']} ({', '.join(machine['cpu_features']) or 'no avx2'}), {machine['cpu_count']} cores")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,12 @@ def main() -> None:
     if len(configs) != 1:
         raise SystemExit("the runs differ in more than their seed: their spread says nothing about seeds")
 
+    data = {(m["data"]["sha256"], m["test_images"]) for m in runs}
+    if len(data) != 1:
+        raise SystemExit(f"the runs were scored on different test data: {sorted(data)}")
+    (sha, test_images), = data
     print(f"{len(runs)} runs of one recipe (widths {runs[0]['config']['widths']}, {runs[0]['epochs']} epochs) "
-          "with different seeds; test set: 10,000 mostly-JPEG images")
+          f"with different seeds; test set: {test_images:,} images, data sha256 {sha[:16]}")
     print(f"{'seed':>4}{'plain':>9}{'flip TTA':>10}{'val':>9}{'train min':>11}")
     for m in runs:
         print(f"{m['seed']:>4}{m['test_accuracy']:>9.2%}{m['test_accuracy_flip_tta']:>10.2%}"

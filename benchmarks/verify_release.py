@@ -45,6 +45,10 @@ def onnx_predictions(path: Path, images: np.ndarray) -> np.ndarray:
                            for start in range(0, len(images), BATCH)])
 
 
+def same_or_not(sha: str, current: str) -> str:
+    return "this data" if sha == current else f"other data (sha256 {sha[:16]})"
+
+
 PREDICTORS = {"LiteRT": litert_predictions, "ONNX Runtime": onnx_predictions}
 
 
@@ -55,14 +59,20 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="Only the first N test images (0 = all).")
     args = parser.parse_args()
 
-    test = load_cifar10(args.data, splits=("test",)).test
+    dataset = load_cifar10(args.data, splits=("test",))
+    test = dataset.test
     images, labels = test.images, test.labels
     if args.limit:
         images, labels = images[:args.limit], labels[:args.limit]
     card = json.loads((args.models / "model_card.json").read_text())
     recorded = {row["format"]: row["accuracy"] for row in card["compare"]["rows"]}
 
+    card_data = card["compare"].get("data_sha256") or "unrecorded"
+    trained_on = (card.get("training") or {}).get("data", {}).get("sha256") or "unrecorded"
     print(f"released model {card['model_version']}: {len(labels)} test images, bare interpreters, uint8 RGB in")
+    # The data each figure was made on, so a figure from another archive cannot pass for this one's.
+    print(f"data: sha256 {dataset.sha256[:16]}; model trained on {same_or_not(trained_on, dataset.sha256)}; "
+          f"model card's figures on {same_or_not(card_data, dataset.sha256)}")
     print(f"{'file':<26}{'runtime':<14}{'accuracy':>10}{'model card':>12}")
     for fmt, entry in card["files"].items():
         path = args.models / entry["file"]

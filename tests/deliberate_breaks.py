@@ -74,6 +74,7 @@ DATA = "tests/test_data.py"
 LAYOUT = "tests/test_layout.py"
 PACKAGING = "tests/test_packaging.py"
 README = "tests/test_readme.py"
+BENCH = "tests/test_benchmarks.py"
 RECIPE = "tests/train/test_recipe_parts.py"
 TRAINER = "tests/train/test_trainer.py"
 
@@ -566,26 +567,42 @@ BREAKS: list[Break] = [
           'export CI="${CI:-true}"\n', "",
           (f"{README}::test_ci_runs_exactly_the_readme_test_command",),
           "CI stops setting CI, so a missing archive skips the data tests there instead of failing"),
-    Break("standard_metrics_rerun_readme_stale", "results/standard/metrics.json",
-          '"command_wall_seconds": 2102.7', '"command_wall_seconds": 2190.4',
-          (f"{README}::test_training_numbers_match_the_committed_run",),
-          "the standard run re-done and committed without updating the README's times"),
-    Break("compare_rerun_readme_stale", "results/standard/compare.md",
-          "| 99.08% | 0.29, 0.30 |", "| 99.08% | 0.31, 0.33 |",
-          (f"{README}::test_compare_table_is_the_committed_one",),
-          "compare re-run (new latencies) without updating the README"),
-    Break("jpeg_gap_rerun_readme_stale", "results/jpeg_gap.txt",
-          "(33 turn wrong, 15 turn right", "(34 turn wrong, 15 turn right",
+    Break("release_check_rerun_readme_stale", "results/release_check.txt",
+          "LiteRT            92.12%", "LiteRT            92.13%",
           (f"{README}::test_benchmark_outputs_are_quoted_verbatim",),
           "a benchmark re-run without updating the README"),
-    Break("best_metrics_rerun_readme_stale", "results/best/metrics.json",
-          '"train_wall_seconds": 3159.1', '"train_wall_seconds": 3290.0',
-          (f"{README}::test_best_run_numbers_match_its_committed_metrics",),
-          "the best run re-done without updating the README"),
-    Break("compare_table_one_decimal", "cifar_edge/export/compare.py",
-          "{row['accuracy']:.2%} | {change}", "{row['accuracy']:.1%} | {change}",
-          (f"{README}::test_the_released_model_card_is_the_committed_compare",),
-          "compare's table format changed (accuracy to one decimal) without the README"),
+    Break("release_check_made_on_old_data", "results/release_check.txt",
+          "data: sha256 a9eb80df4dda1f27", "data: sha256 c94eb8375fe30b4a",
+          (f"{README}::test_every_quoted_result_was_made_on_the_shared_archive",),
+          "a benchmark output made on the earlier archive committed to results/"),
+    Break("old_data_card_table_quoted", "README.md",
+          "**The released model** (`models/`)",
+          "| format | size | top-1 accuracy | vs float | agreement | latency ms (median, p90) |\n"
+          "|---|---:|---:|---:|---:|---:|\n| keras-fp32 | 8.02 MB | 90.80% | — | 100.00% | — |\n"
+          "| tflite-fp32 | 7.90 MB | 90.80% | +0.00 pp | 100.00% | 0.95, 0.98 |\n"
+          "| tflite-fp16 | 3.96 MB | 90.81% | +0.01 pp | 99.95% | 0.96, 0.98 |\n"
+          "| tflite-dynamic | 2.01 MB | 90.74% | -0.06 pp | 99.67% | 0.28, 0.28 |\n"
+          "| tflite-int8 | 2.02 MB | 90.65% | -0.15 pp | 98.92% | 0.29, 0.30 |\n"
+          "| onnx-fp32 | 7.90 MB | 90.80% | +0.00 pp | 100.00% | 1.09, 1.12 |\n"
+          "| onnx-int8 | 2.05 MB | 90.80% | +0.00 pp | 98.95% | 1.04, 1.07 |\n\n**The released model** (`models/`)",
+          (f"{README}::test_the_released_model_card_is_quoted_only_if_made_on_the_shared_archive",),
+          "the released model's compare table, made on the earlier archive, quoted as a result again"),
+    Break("results_table_mixes_data", "benchmarks/accuracy_vs_compute.py",
+          "    if len(data) > 1:", "    if len(data) > 99:",
+          (f"{BENCH}::test_results_table_refuses_runs_scored_on_different_data",),
+          "the results table puts runs scored on different test sets side by side"),
+    Break("seed_spread_mixes_data", "benchmarks/seed_spread.py",
+          "    if len(data) != 1:", "    if len(data) > 99:",
+          (f"{BENCH}::test_seed_spread_refuses_runs_scored_on_different_data",),
+          "the seed spread averages runs scored on different test sets"),
+    Break("jpeg_quality_ignores_quality", "benchmarks/jpeg_quality.py",
+          "params = [cv2.IMWRITE_JPEG_QUALITY, quality,", "params = [cv2.IMWRITE_JPEG_QUALITY, 75,",
+          (f"{BENCH}::test_jpeg_round_trip_keeps_shape_and_loses_more_at_lower_quality",),
+          "the JPEG benchmark encodes every quality at 75"),
+    Break("jpeg_agreement_against_labels", "benchmarks/jpeg_quality.py",
+          '"agreement": float(np.mean(predicted == clean)),', '"agreement": float(np.mean(predicted == labels)),',
+          (f"{BENCH}::test_jpeg_measure_counts_accuracy_and_agreement_against_the_clean_predictions",),
+          "agreement counted against the labels (it is accuracy again)"),
     Break("cli_help_changed_readme_stale", "cifar_edge/cli.py",
           'help="How many classes to show per image."',
           'help="How many of the most likely classes to show per image."',

@@ -113,9 +113,9 @@ def card_markdown(card: dict) -> str:
         "",
         "## Limits",
         "",
-        "- The test data is the shared copy of CIFAR-10 that is mostly JPEG quality 75: the same 1,000 pictures "
-        "score about two points lower JPEG-compressed than pixel-exact (results/jpeg_gap.txt), so expect more "
-        "on clean images.",
+        f"- The accuracies above are on the test set of the archive with SHA-256 "
+        f"`{card['compare'].get('data_sha256')}`. A camera's frames are not CIFAR test images: sensor noise, "
+        "blur and compression cost accuracy (`benchmarks/jpeg_quality.py` measures what JPEG costs).",
         f"- Trained on {contract['height']}×{contract['width']} thumbnails of {len(CLASSES)} classes: anything "
         f"else still gets one of the {len(CLASSES)} labels.",
         "",

@@ -1,0 +1,69 @@
+"""The benchmark scripts' own logic, on small inputs: what they measure must mean what they print."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jpeg_quality import jpeg_round_trip, measure  # benchmarks/ is on pytest's path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_jpeg_round_trip_keeps_shape_and_loses_more_at_lower_quality(real_test_split):
+    images = real_test_split.images[:50]
+    errors = []
+    for quality in (95, 50, 10):
+        recoded = jpeg_round_trip(images, quality)
+        assert recoded.shape == images.shape and recoded.dtype == np.uint8
+        assert not np.array_equal(recoded, images)  # JPEG is lossy even at 95
+        errors.append(np.abs(recoded.astype(int) - images).mean())
+    assert errors[0] < errors[1] < errors[2]
+    assert np.array_equal(jpeg_round_trip(images, 50), jpeg_round_trip(images, 50))  # deterministic
+
+
+def test_jpeg_measure_counts_accuracy_and_agreement_against_the_clean_predictions():
+    class MeanBrightness:  # a stand-in classifier: class = mean pixel // 26 (0..9)
+        def predict(self, images):
+            return (images.reshape(len(images), -1).mean(axis=1) // 26).astype(int)
+
+    images = np.stack([np.full((32, 32, 3), 26 * k + 13, np.uint8) for k in range(10)])  # mid-class
+    labels = MeanBrightness().predict(images)
+    labels[::2] = (labels[::2] + 1) % 10  # the model is wrong on half of the clean images
+    result = measure(MeanBrightness(), images, labels, [90, 10], progress=False)
+    assert result["clean_accuracy"] == 0.5
+    for row in result["rows"]:  # flat images survive JPEG nearly unchanged: every prediction holds
+        assert row["agreement"] == 1.0 and row["accuracy"] == 0.5 and row["psnr_db"] > 30
+
+
+def test_results_table_refuses_runs_scored_on_different_data(tmp_path):
+    for name, sha in (("a", "1" * 64), ("b", "2" * 64)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"data": {"sha256": sha}, "test_images": 10_000}))
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "accuracy_vs_compute.py"),
+                          str(tmp_path / "a"), str(tmp_path / "b")], capture_output=True, text=True)
+    assert run.returncode != 0 and "scored on different data" in run.stderr
+
+
+def test_seed_spread_refuses_runs_scored_on_different_data(tmp_path):
+    for name, sha in (("a", "1" * 64), ("b", "2" * 64)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps(
+            {"data": {"sha256": sha}, "test_images": 10_000, "config": {"seed": 0, "widths": [1, 2, 3]}}))
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "seed_spread.py"),
+                          str(tmp_path / "a"), str(tmp_path / "b")], capture_output=True, text=True)
+    assert run.returncode != 0 and "different test data" in run.stderr
+
+
+@pytest.mark.parametrize("script", sorted((REPO / "benchmarks").glob("*.py")), ids=lambda p: p.name)
+def test_every_benchmark_script_explains_itself(script):
+    """Each script opens with a docstring that says what it measures and the command that runs it."""
+    import ast
+
+    doc = ast.get_docstring(ast.parse(script.read_text()))
+    assert doc and len(doc) > 80, f"{script.name} has no docstring a newcomer could start from"
