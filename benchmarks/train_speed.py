@@ -16,8 +16,11 @@ each epoch's images/s, and accuracy_vs_compute.py puts every run's in the result
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,7 +35,7 @@ from cifar_edge.train import make_config  # noqa: E402
 from cifar_edge.train.augment import epoch_arrays  # noqa: E402
 from cifar_edge.train.model import build_model  # noqa: E402
 from cifar_edge.train.recipe import resolve_precision  # noqa: E402
-from cifar_edge.train.trainer import compile_for_training  # noqa: E402
+from cifar_edge.train.trainer import compile_for_training, trains_channels_first  # noqa: E402
 
 
 
@@ -67,7 +70,7 @@ def measure_trainer(split, batch_size, steps, warmup) -> tuple[float, str]:
     config = make_config("standard")
     precision = resolve_precision(config.precision)
     keras.mixed_precision.set_global_policy(precision)
-    model = build_model(config)
+    model = build_model(config, channels_first=trains_channels_first())
     compile_for_training(model, config, total_steps=10_000)
     # The trainer's own input path: one epoch's augmented arrays, handed to fit (trainer.train).
     images, onehot = epoch_arrays(split.take(slice(0, (steps + warmup) * batch_size)), batch_size, 0, 0,
@@ -77,11 +80,24 @@ def measure_trainer(split, batch_size, steps, warmup) -> tuple[float, str]:
     return timer.images_per_s(), precision
 
 
-# The reference recipe's speed, quoted (it needs PyTorch, which this project does not install):
+# The reference recipe's speed, quoted (it is a PyTorch script, not part of this project):
 # airbench94 in PyTorch, train steps of the same network, measured by the project's maintainers with the
 # reference's own script (../shared/reference-points.md and the issue that asked for this benchmark).
 REFERENCE = (("AVX2 EPYC, 2 cores, float32", 112.8), ("AMX Xeon, 2 cores, float32", 184.0),
              ("AMX Xeon, 2 cores, bf16 autocast", 560.0))
+
+
+def measure_trainer_on_torch(args) -> float | None:
+    """The trainer's rate under KERAS_BACKEND=torch (NCHW convolutions), in a process of its own (the
+    backend is chosen at import), or None without PyTorch.  Runs after the other two, not beside them."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    command = [sys.executable, __file__, "--trainer-only", "--steps", str(args.steps), "--warmup", str(args.warmup)]
+    if args.data:
+        command += ["--data", args.data]
+    run = subprocess.run(command, capture_output=True, text=True, check=True,
+                         env={**os.environ, "KERAS_BACKEND": "torch"})
+    return json.loads(run.stdout.strip().splitlines()[-1])["images_per_s"]
 
 
 def main() -> None:
@@ -90,15 +106,22 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="timed steps per contender")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--trainer-only", action="store_true", help=argparse.SUPPRESS)  # the torch contender
     args = parser.parse_args()
 
     batch_size = 1024
     train = load_cifar10(args.data).train
+    if args.trainer_only:
+        trainer, precision = measure_trainer(train, batch_size, args.steps, args.warmup)
+        print(json.dumps({"images_per_s": trainer, "precision": precision}))
+        return
     onehot = np.eye(len(CLASSES), dtype="float32")[train.labels]
     plain = measure_plain_fit(train.images, onehot, batch_size, args.steps, args.warmup)
     trainer, precision = measure_trainer(train, batch_size, args.steps, args.warmup)
+    on_torch = measure_trainer_on_torch(args)
     result = {"plain_fit_images_per_s": round(plain, 1), "trainer_images_per_s": round(trainer, 1),
               "speedup": round(trainer / plain, 2), "trainer_precision": precision,
+              "trainer_on_torch_images_per_s": on_torch and round(on_torch, 1),
               "steps": args.steps, "batch_size": batch_size, "machine": provenance.machine_info(),
               "reference_quoted": {where: rate for where, rate in REFERENCE}}
     if args.json:
@@ -107,6 +130,10 @@ def main() -> None:
     print(f"{'contender':<34}{'images/s':>10}{'vs plain':>10}")
     print(f"{'plain model.fit (float32)':<34}{plain:>10.0f}{1.0:>10.2f}")
     print(f"{'cifar-edge trainer (' + precision + ')':<34}{trainer:>10.0f}{trainer / plain:>10.2f}")
+    if on_torch:
+        print(f"{'the same, KERAS_BACKEND=torch, NCHW':<34}{on_torch:>10.0f}{on_torch / plain:>10.2f}")
+    else:
+        print("(PyTorch is not installed: the trainer under KERAS_BACKEND=torch was not measured)")
     machine = result["machine"]
     print(f"\nmeasured here: {machine['cpu']} ({', '.join(machine['cpu_features']) or 'no avx2'}), "
           f"{machine['cpu_count']} cores; batch {batch_size}, {args.steps} timed steps after {args.warmup}")

@@ -10,6 +10,11 @@ preprocessing wrong.  Output is one logit per class, in the contract's order.
 A ConvGroup is conv3x3 -> maxpool2 -> BN -> GELU -> conv3x3 -> BN -> GELU.  BatchNorm has no learnt
 scale (it would only fight weight decay) and its shift is a `ScaledBias`, which is how a plain SGD
 optimizer gives biases a 64x larger learning rate without parameter groups.
+
+`build_model(..., channels_first=True)` builds the same network with its convolutions in NCHW after the
+normalisation (input stays uint8 NHWC): PyTorch's CPU convolutions run that layout faster.  Keras
+stores conv kernels as (kh, kw, in, out) in both layouts, so the two twins share weights one to one,
+and the trainer hands the NHWC twin, which exporters want, the weights trained in NCHW.
 """
 
 from __future__ import annotations
@@ -33,18 +38,19 @@ class ScaledBias(layers.Layer):
     group (lr x 64, wd / 64) in a form every Keras optimizer and backend understands.
     """
 
-    def __init__(self, scale: float, **kwargs):
+    def __init__(self, scale: float, axis: int = -1, **kwargs):
         super().__init__(**kwargs)
-        self.scale = scale
+        self.scale, self.axis = scale, axis
 
     def build(self, input_shape):
-        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+        self.bias = self.add_weight(shape=(input_shape[self.axis],), initializer="zeros", name="bias")
 
     def call(self, x):
-        return x + self.scale * self.bias
+        bias = self.bias if self.axis == -1 else ops.reshape(self.bias, (-1, 1, 1))  # NCHW: over C
+        return x + self.scale * bias
 
     def get_config(self):
-        return {**super().get_config(), "scale": self.scale}
+        return {**super().get_config(), "scale": self.scale, "axis": self.axis}
 
 
 @keras.saving.register_keras_serializable("cifar_edge")
@@ -66,37 +72,49 @@ class PartialIdentity(keras.initializers.Initializer):
         return ops.cast(kernel * (1 - mask) + dirac, dtype or "float32")
 
 
-def conv(filters: int, name: str) -> layers.Conv2D:
+def layout(channels_first: bool) -> dict:
+    """Keyword arguments that put a conv, pooling or normalisation layer in NHWC or NCHW."""
+    return {"data_format": "channels_first" if channels_first else "channels_last"}
+
+
+def conv(filters: int, name: str, channels_first: bool) -> layers.Conv2D:
     return layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                         kernel_initializer=PartialIdentity(), name=name)
+                         kernel_initializer=PartialIdentity(), name=name, **layout(channels_first))
 
 
-def batch_norm(x, name: str, config: TrainConfig):
-    x = layers.BatchNormalization(momentum=config.bn_momentum, epsilon=1e-5, center=False, scale=False,
-                                  name=f"{name}_bn")(x)
-    return ScaledBias(config.bias_scale, name=f"{name}_shift")(x)
+def batch_norm(x, name: str, config: TrainConfig, channels_first: bool):
+    axis = 1 if channels_first else -1
+    x = layers.BatchNormalization(axis=axis, momentum=config.bn_momentum, epsilon=1e-5, center=False,
+                                  scale=False, name=f"{name}_bn")(x)
+    return ScaledBias(config.bias_scale, axis=axis, name=f"{name}_shift")(x)
 
 
-def conv_group(x, filters: int, name: str, config: TrainConfig):
-    x = conv(filters, f"{name}_conv1")(x)
-    x = layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-    x = layers.Activation("gelu", name=f"{name}_act1")(batch_norm(x, f"{name}_1", config))
-    x = conv(filters, f"{name}_conv2")(x)
-    return layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", config))
+def conv_group(x, filters: int, name: str, config: TrainConfig, channels_first: bool):
+    x = conv(filters, f"{name}_conv1", channels_first)(x)
+    x = layers.MaxPooling2D(2, name=f"{name}_pool", **layout(channels_first))(x)
+    x = layers.Activation("gelu", name=f"{name}_act1")(batch_norm(x, f"{name}_1", config, channels_first))
+    x = conv(filters, f"{name}_conv2", channels_first)(x)
+    return layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", config, channels_first))
 
 
-def build_model(config: TrainConfig = TrainConfig(), name: str = "cifar_edge_net") -> keras.Model:
-    """The network `config` describes (its widths, BatchNorm momentum, bias and logit scales)."""
+def build_model(config: TrainConfig = TrainConfig(), name: str = "cifar_edge_net",
+                channels_first: bool = False) -> keras.Model:
+    """The network `config` describes (its widths, BatchNorm momentum, bias and logit scales); NCHW
+    inside when `channels_first` (see the module docstring), with the same uint8 NHWC input."""
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, CHANNELS), dtype="uint8", name="image")
     x = inputs
     for layer in normalization_layers():
         x = layer(x)
+    if channels_first:
+        x = layers.Permute((3, 1, 2), name="to_nchw")(x)
     # 2x2 patch-whitening filters (and their negatives), computed from data by `whitening_kernel`.
-    x = layers.Conv2D(2 * WHITENED_DIRECTIONS, 2, padding="valid", use_bias=False, trainable=False, name="whiten")(x)
-    x = layers.Activation("gelu", name="whiten_act")(ScaledBias(config.bias_scale, name="whiten_shift")(x))
+    x = layers.Conv2D(2 * WHITENED_DIRECTIONS, 2, padding="valid", use_bias=False, trainable=False, name="whiten",
+                      **layout(channels_first))(x)
+    shift = ScaledBias(config.bias_scale, axis=1 if channels_first else -1, name="whiten_shift")
+    x = layers.Activation("gelu", name="whiten_act")(shift(x))
     for i, width in enumerate(config.widths, start=1):
-        x = conv_group(x, width, f"block{i}", config)
-    x = layers.GlobalMaxPooling2D(name="pool")(x)
+        x = conv_group(x, width, f"block{i}", config, channels_first)
+    x = layers.GlobalMaxPooling2D(name="pool", **layout(channels_first))(x)
     x = layers.Dense(len(CLASSES), use_bias=False, name="head",
                      kernel_initializer=keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"))(x)
     # A small logit scale acts like a temperature: it keeps early training from overconfidence.

@@ -94,7 +94,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         write_atomically(path, lambda tmp: self.model.save(tmp))
         write_json(self.run_dir / CHECKPOINT_STATE, {
             "checkpoint": path.name, "epoch": epoch + 1, "config": self.config.to_dict(),
-            "history": self.history})
+            "keras_backend": keras.backend.backend(), "history": self.history})
         for old in self.run_dir.glob("checkpoint-epoch*.keras"):  # only now is the new one in force
             if old != path:
                 old.unlink()
@@ -120,6 +120,10 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, force: boo
         if changed:
             raise CifarEdgeError(f"cannot resume {run_dir} with different options ({', '.join(changed)}); "
                                  "resume with the options it was started with, or pass --force")
+        backend = state.get("keras_backend", "tensorflow")  # its checkpoint's layout depends on it
+        if backend != keras.backend.backend():
+            raise CifarEdgeError(f"{run_dir} was started under KERAS_BACKEND={backend}; resume it with "
+                                 f"KERAS_BACKEND={backend} (this process runs {keras.backend.backend()})")
         return state
     run_dir.mkdir(parents=True, exist_ok=True)
     return None
@@ -136,6 +140,13 @@ def distribution_strategy(config: TrainConfig):
     # The devices are named, not left to MirroredStrategy's default: all GPUs, else all logical CPUs.
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     return tf.distribute.MirroredStrategy([d.name for d in devices])
+
+
+def trains_channels_first() -> bool:
+    """NCHW convolutions under KERAS_BACKEND=torch, where PyTorch's CPU kernels run them 1.4x faster
+    than NHWC (../shared/reference-points.md); TensorFlow has no NCHW training kernels on CPU.  The
+    saved model is NHWC whatever the backend trained it in."""
+    return keras.backend.backend() == "torch"
 
 
 def replicas_of(model: keras.Model) -> int:
@@ -198,7 +209,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
         if state:
             model = keras.models.load_model(run_dir / state["checkpoint"])
         else:
-            model = build_model(config)
+            model = build_model(config, channels_first=trains_channels_first())
             kernel = whitening_kernel(train_split.images[:config.whiten_images], config.whiten_eps)
             model.get_layer("whiten").set_weights([kernel])
             compile_for_training(model, config, total_steps)

@@ -218,3 +218,35 @@ def test_batchnorm_recalibration_averages_the_batch_statistics(real_test_split):
                                rtol=1e-4, atol=1e-5)
     assert not np.allclose(before, keras.ops.convert_to_numpy(bn.moving_mean))
     assert bn.momentum == 0.4  # restored
+
+
+NCHW_TWIN_SCRIPT = """
+import sys, numpy as np, keras
+from cifar_edge.train import make_config
+from cifar_edge.train.model import build_model
+config = make_config("smoke")
+keras.utils.set_random_seed(0)
+nchw = build_model(config, channels_first=True)
+for w in nchw.weights:  # random BatchNorm statistics and biases too, so every weight matters
+    w.assign(np.random.default_rng(len(w.path)).normal(size=w.shape).astype("float32") * 0.1
+             + (1.0 if "variance" in w.path else 0.0))
+nhwc = build_model(config)
+nhwc.set_weights(nchw.get_weights())
+images = np.random.default_rng(1).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+a, b = nchw.predict(images, verbose=0), nhwc.predict(images, verbose=0)
+print(float(np.abs(a - b).max()), float(np.abs(a).max()))
+"""
+
+
+def test_the_nchw_twin_computes_what_the_nhwc_network_does_with_its_weights():
+    """The torch trainer trains the NCHW twin and saves its weights in the NHWC network; run under JAX
+    (TensorFlow has no NCHW kernels on CPU).  Same weights, same logits."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    run = subprocess.run([sys.executable, "-c", NCHW_TWIN_SCRIPT], capture_output=True, text=True,
+                         env={**__import__("os").environ, "KERAS_BACKEND": "jax"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    difference, scale = map(float, run.stdout.split())
+    assert scale > 0.01 and difference <= 1e-5 * scale

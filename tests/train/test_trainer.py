@@ -3,6 +3,7 @@ kill-and-resume, the CLI's contract, and the distributed path."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -108,6 +109,17 @@ def test_resume_with_other_options_is_refused(real_archive, tmp_path):
         train(make_config("smoke", epochs=5), data=real_archive, run_dir=run_dir, resume=True, progress=False)
 
 
+def test_resume_on_another_keras_backend_is_refused(real_archive, tmp_path):
+    """A checkpoint trained under torch holds NCHW convolutions TensorFlow cannot run on a CPU."""
+    from cifar_edge.files import write_json
+
+    run_dir = tmp_path / "half"
+    write_json(run_dir / "checkpoint.json", {"checkpoint": "x.keras", "epoch": 1, "history": [],
+                                             "keras_backend": "torch", "config": make_config("smoke").to_dict()})
+    with pytest.raises(CifarEdgeError, match="started under KERAS_BACKEND=torch; resume it with KERAS_BACKEND=torch"):
+        train(make_config("smoke"), data=real_archive, run_dir=run_dir, resume=True, progress=False)
+
+
 @pytest.mark.slow
 def test_cli_options_override_the_preset_are_recorded_and_force_starts_over(real_archive, tmp_path):
     (tmp_path / "smoke").mkdir()
@@ -180,19 +192,25 @@ def test_mirrored_strategy_trains_across_two_logical_cpus(real_archive, tmp_path
     assert (tmp_path / "mirrored" / "model.keras").exists()
 
 
-def test_a_run_trained_under_jax_loads_exports_and_compares_under_tensorflow(real_archive, tmp_path):
-    """The GPU path: the lent GPU machine has JAX and no TensorFlow, so a run is trained there with
-    KERAS_BACKEND=jax and exported here.  This proves it on the CPU with JAX's CPU wheel ([dev])."""
-    pytest.importorskip("jax")
+# PyTorch is optional (pip install torch): where it is installed, its path is tested too.
+OTHER_BACKENDS = ["jax"] + (["torch"] if importlib.util.find_spec("torch") else [])
+
+
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
+def test_a_run_trained_on_another_backend_loads_exports_and_compares_under_tensorflow(backend, real_archive,
+                                                                                      tmp_path):
+    """jax: the GPU path (the lent GPU machine has JAX and no TensorFlow, so a run is trained there and
+    exported here), proved on the CPU with JAX's CPU wheel, which [dev] installs.  torch: the faster CPU
+    path (NCHW convolutions), tested where PyTorch is installed; it is optional, not in any extra."""
     from cifar_edge.export import export
     from cifar_edge.export.compare import compare
 
-    run_dir = tmp_path / "jax_smoke"
-    env = {**os.environ, "KERAS_BACKEND": "jax", "CIFAR_EDGE_DATA": str(real_archive)}
+    run_dir = tmp_path / f"{backend}_smoke"
+    env = {**os.environ, "KERAS_BACKEND": backend, "CIFAR_EDGE_DATA": str(real_archive)}
     trained = cli_process("train", "--preset", "smoke", "--name", run_dir, "--no-progress", env=env)
     assert trained.returncode == 0, trained.stderr[-2000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["versions"]["keras_backend"] == "jax" and metrics["test_accuracy"] > 0.15
+    assert metrics["versions"]["keras_backend"] == backend and metrics["test_accuracy"] > 0.15
 
     card = export(run_dir, out=tmp_path / "export", formats="tflite-int8,onnx-fp32", calib=100,
                   data=real_archive, progress=False)
