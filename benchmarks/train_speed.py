@@ -103,7 +103,7 @@ def measure_trainer_on_torch(args) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=None, help="CIFAR-10 path (default: $CIFAR_EDGE_DATA)")
-    parser.add_argument("--steps", type=int, default=20, help="timed steps per contender")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per contender")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--trainer-only", action="store_true", help=argparse.SUPPRESS)  # the torch contender
