@@ -113,7 +113,7 @@ def knob_types() -> dict[str, type]:
 _PRESET_TABLE = {
     "smoke": ("a tiny net on a slice of the data, seconds: proves the machinery, not the accuracy",
               dict(widths=(16, 32, 32), epochs=2, batch_size=128, val_size=256, train_limit=1024, test_limit=512)),
-    "fast": ("the standard network, 12 epochs: 0.40 PFLOPs, under 20 minutes on the fastest CPUs measured",
+    "fast": ("the standard network, 12 epochs",
              dict(epochs=12)),
     "standard": ("20 epochs: what `make run` trains", dict(epochs=20)),
     "best": ("airbench95's wider 128-384-384 network, 14 epochs: 2.5x standard's multiply-adds",
