@@ -74,8 +74,7 @@ def main() -> None:
           f"{args.model.name}, {args.threads} threads, {pipeline['frames']} frames")
     print(f"top-1 accuracy: {result['accuracy_video_frames']:.2%} on the video frames, "
           f"{result['accuracy_32x32_images']:.2%} on the same test images at 32x32 (data sha256 {dataset.sha256[:16]})")
-    machine = result["machine"]
-    print(f"machine: {machine['cpu']} ({', '.join(machine['cpu_features']) or 'no avx2'}), {machine['cpu_count']} cores")
+    print(f"machine: {provenance.describe_machine(result['machine'])}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import threading
 import time
 from pathlib import Path
 
+from cifar_edge import provenance
 from cifar_edge.contract import RELEASED_MODEL
 from cifar_edge.data import load_cifar10
 from cifar_edge.provenance import machine_info
@@ -327,10 +328,8 @@ def main() -> None:
         lines.append(f"  {name:<30}{row['status']:<40}still classifying: {'yes' if row['still_classifying'] else 'NO'}")
     lines.append(f"  traceback: {'yes' if report['malformed_traceback'] else 'none'}; exit code after SIGTERM "
                  f"{report['malformed_exit_code']}")
-    machine = report["machine"]
     header = [f"command: {command}", f"model: {report['model']}",
-              f"machine: {machine['cpu']} ({', '.join(machine['cpu_features']) or 'no AVX2'}), {machine['cpu_count']} "
-              "cores; load average at start "
+              f"machine: {provenance.describe_machine(report['machine'])}; load average at start "
               + ", ".join(f"{v:.2f}" for v in report["load_average_at_start"]), ""]
     text = "\n".join(header + lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -134,9 +134,7 @@ def main() -> None:
         print(f"{'the same, KERAS_BACKEND=torch, NCHW':<34}{on_torch:>10.0f}{on_torch / plain:>10.2f}")
     else:
         print("(PyTorch is not installed: the trainer under KERAS_BACKEND=torch was not measured)")
-    machine = result["machine"]
-    print(f"\nmeasured here: {machine['cpu']} ({', '.join(machine['cpu_features']) or 'no avx2'}), "
-          f"{machine['cpu_count']} cores; batch {batch_size}, {args.steps} timed steps after {args.warmup}")
+    print(f"\nmeasured here: {provenance.describe_machine(result['machine'])}; batch {batch_size}, {args.steps} timed steps after {args.warmup}")
     print("quoted, not measured here: the airbench94 reference in PyTorch (../shared/reference-points.md)")
     for where, rate in REFERENCE:
         print(f"  {where:<34}{rate:>8.0f} images/s")

@@ -24,6 +24,11 @@ def package_versions(names) -> dict[str, str]:
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 
 
+def describe_machine(machine: dict) -> str:
+    """'AMD EPYC (avx2), 2 cores': the line benchmark outputs print from `machine_info()`."""
+    return f"{machine['cpu']} ({', '.join(machine['cpu_features']) or 'no avx2'}), {machine['cpu_count']} cores"
+
+
 def machine_info() -> dict:
     """OS, CPU model, core count and the CPU's speed-deciding instruction sets (the platform module
     leaves the CPU name empty on Linux; /proc/cpuinfo has it)."""

@@ -21,7 +21,6 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from cifar_edge.camera_demo.overlay import draw_overlay
 from cifar_edge.camera_demo.sources import open_source, paced
 from cifar_edge.edge_runtime import Classifier

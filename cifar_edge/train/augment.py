@@ -59,9 +59,8 @@ def epoch_arrays(split: Split, batch_size: int, seed: int, epoch: int, translate
     """One epoch as `fit` takes it: augmented uint8 images and one-hot float32 labels, cut to whole
     batches, so every step sees `batch_size` images.
 
-    The trainer hands `fit` plain arrays once per epoch rather than a `keras.utils.PyDataset`: on a
-    2-core CPU the PyDataset path cost 3.5 s of every 13 s step (with 3x the kernel time), the arrays
-    path nothing measurable (benchmarks/train_speed.py).
+    The trainer hands `fit` plain arrays once per epoch rather than a `keras.utils.PyDataset`: profiled on
+    a 2-core CPU, the PyDataset path made every step about a third slower (with 3x the kernel time).
     """
     images, labels = augmented_epoch(split, seed, epoch, translate, cutout_size)
     whole = len(split) // batch_size * batch_size
