@@ -9,18 +9,21 @@ CLI     = $(VENV)/bin/cifar-edge
 # (downloaded there when missing).
 DATA   ?= $(or $(CIFAR_EDGE_DATA),$(wildcard ../shared/data/cifar-10-python.tar.gz))
 DATA_OPT = $(if $(DATA),--data $(DATA),)
-# The preset `make run` trains (standard suits a 2-core CPU: 35 min) and the export `make release` ships.
+# The preset `make run` trains.
 PRESET  ?= standard
-RELEASE ?= long
+# The candidates `make release` chooses among, on validation accuracy within the int8 size budget:
+# every scored export of TRAININGS (make results scores them).
+RELEASE ?= $(patsubst %/model_card.json,%,$(foreach run,$(TRAININGS),$(wildcard exports/$(run)/model_card.json)))
 MAX_DROP ?= 0.5
 
 .PHONY: run test test-fast install browser clean results release trainings
 SHELL := bash
 
-# Every training results/ and the README quote, in this order.  Each is resumable: `make trainings`
+# Every training results/ and the README quote, in this order (standard first: it is the released
+# network; best next: the widest).  Each is resumable: `make trainings`
 # again (after a kill, a reboot, a new session) continues the unfinished one from its last epoch and
 # skips finished ones.  Hours on a 2-core CPU: run it in the background and read runs/NAME.log.
-TRAININGS = fast standard standard_seed1 standard_seed2 best long
+TRAININGS = fast standard best standard_seed1 standard_seed2 long
 TRAIN_fast           = --preset fast
 TRAIN_standard       = --preset standard
 TRAIN_standard_seed1 = --preset standard --seed 1
@@ -56,9 +59,11 @@ run: $(VENV)/.installed
 	@echo "try:     $(CLI) predict exports/$(PRESET)/model_int8.tflite samples/*.png"
 	@echo "         $(CLI) camera --model exports/$(PRESET)/model_int8.tflite --source 0"
 
-# Publishes exports/$(RELEASE) as the shipped model (models/) and scores it with bare interpreters.
+# Publishes the best of $(RELEASE) on validation as the shipped model (models/) and scores it with bare
+# interpreters.
 release: $(VENV)/.installed
-	$(CLI) release exports/$(RELEASE) --force
+	@test -n "$(RELEASE)" || { echo "no scored export in exports/: make trainings results first"; exit 1; }
+	$(CLI) release $(RELEASE) --force
 	$(VENV)/bin/python benchmarks/verify_release.py $(DATA_OPT) > results/release_check.txt
 	cat results/release_check.txt
 
@@ -67,6 +72,9 @@ release: $(VENV)/.installed
 # curves and log; its export and compare table; the seed spread and results table; the benchmarks on
 # the standard export.
 FINISHED = $(foreach run,$(TRAININGS),$(if $(wildcard runs/$(run)/metrics.json),$(run)))
+# The table lists every run recorded in results/, including those trained on another machine or in an
+# earlier checkout whose runs/ is gone.
+RECORDED = $(foreach run,$(TRAININGS),$(if $(or $(wildcard runs/$(run)/metrics.json),$(wildcard results/$(run)/metrics.json)),$(run)))
 results: $(VENV)/.installed
 	@test -n "$(FINISHED)" || { echo "no finished training in runs/: make trainings first"; exit 1; }
 	for run in $(FINISHED); do \
@@ -76,7 +84,7 @@ results: $(VENV)/.installed
 	    exports/$$run/compare.md exports/$$run/confusion_tflite-int8.png results/$$run/ && \
 	  cp runs/$$run.log results/$$run/train.log 2>/dev/null; cp runs/$$run/metrics.json results/$$run/ || exit 1; \
 	done
-	$(VENV)/bin/python benchmarks/accuracy_vs_compute.py $(foreach run,$(FINISHED),results/$(run)) \
+	$(VENV)/bin/python benchmarks/accuracy_vs_compute.py $(foreach run,$(RECORDED),results/$(run)) \
 	   --plot docs/accuracy_vs_compute.png > results/accuracy_vs_compute.txt
 	if [ -f results/standard_seed2/metrics.json ]; then $(VENV)/bin/python benchmarks/seed_spread.py \
 	   results/standard results/standard_seed1 results/standard_seed2 > results/standard_seeds.txt; fi

@@ -17,7 +17,7 @@ from typing import Optional
 
 import typer
 
-from cifar_edge.contract import CLASSES, RELEASED_MODEL
+from cifar_edge.contract import CLASSES, MAX_RELEASE_MB, RELEASED_MODEL
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.formats import DEFAULT_PERCENTILE, FORMATS, RUNTIMES, formats_table
 from cifar_edge.train import recipe
@@ -201,14 +201,24 @@ def compare(
 
 @app.command()
 def release(
-    export_dir: Path = typer.Argument(..., help="An export folder that `cifar-edge compare` has scored."),
+    export_dirs: list[Path] = typer.Argument(..., help="Export folders that `cifar-edge compare` has scored. "
+                                             "With several, the one with the best validation accuracy whose "
+                                             "int8 file fits --max-mb is released."),
     out: Path = typer.Option(Path("models"), help="Where the released files go."),
+    max_mb: float = typer.Option(MAX_RELEASE_MB, help="Largest int8 file that may be released (the device budget)."),
     force: bool = typer.Option(False, help="Replace an existing release."),
 ):
     """Publish a scored export as the shipped model: the int8 TFLite and float ONNX files plus
-    model_card.json and MODEL_CARD.md (training command, hardware, accuracy of every format)."""
-    from cifar_edge.export.release import release as run_release
+    model_card.json and MODEL_CARD.md (training command, hardware, accuracy of every format).
+    Among several exports the choice is made on validation images, never on the test set."""
+    from cifar_edge.export.release import choose_by_validation, release as run_release
 
+    export_dir, candidates = choose_by_validation(export_dirs, max_mb)
+    if len(candidates) > 1:
+        typer.echo(f"{'export':<28}{'validation':>11}{'int8 MB':>9}")
+        for row in candidates:
+            verdict = "released" if row["chosen"] else ("" if row["fits"] else f"over {max_mb} MB")
+            typer.echo(f"{row['export']:<28}{row['val_accuracy']:>11.2%}{row['int8_mb'] or 0:>9.2f}  {verdict}")
     card = run_release(export_dir, out=out, force=force)
     for entry in card["files"].values():
         typer.echo(f"{entry['bytes'] / 1e6:>8.2f} MB  {out / entry['file']}")

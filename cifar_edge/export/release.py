@@ -17,7 +17,8 @@ import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cifar_edge.contract import CLASSES, RELEASED_FILES, InputContract
+from cifar_edge import provenance
+from cifar_edge.contract import CLASSES, MAX_RELEASE_MB, RELEASED_FILES, InputContract
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.compare import markdown_table
 from cifar_edge.export.exporter import CARD
@@ -38,6 +39,34 @@ def training_record(card: dict) -> dict | None:
             "test_accuracy": metrics["test_accuracy"], "test_accuracy_flip_tta": metrics["test_accuracy_flip_tta"],
             "bn_recalibration_images": metrics.get("bn_recalibration_images"),
             "bn_recalibrated_by": metrics.get("bn_recalibrated_by", "the trainer")}
+
+
+def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELEASE_MB) -> tuple[Path, list[dict]]:
+    """The export to release among several: the highest validation accuracy (held-out training
+    images, never the test set, which would make the released figures optimistic) among those whose
+    int8 file fits `max_mb`.  Returns it and one row per candidate, saying why each lost."""
+    rows = []
+    for export_dir in map(Path, export_dirs):
+        if not (export_dir / CARD).is_file():
+            raise CifarEdgeError(f"{export_dir} has no {CARD}: make it with `cifar-edge export RUN_DIR`")
+        card = read_json(export_dir / CARD)
+        training, int8 = card.get("training") or {}, card["files"].get("tflite-int8")
+        if training.get("val_accuracy") is None:
+            raise CifarEdgeError(f"{export_dir} records no validation accuracy, so it cannot be chosen by one")
+        rows.append({"export": str(export_dir), "val_accuracy": training["val_accuracy"],
+                     "int8_mb": int8 and round(int8["bytes"] / 1e6, 2),
+                     "data_sha256": (training.get("data") or {}).get("sha256"),
+                     "fits": bool(int8) and int8["bytes"] / 1e6 <= max_mb})
+    if len({row["data_sha256"] for row in rows}) > 1:
+        raise CifarEdgeError("the candidates were trained on different data; their validation accuracies "
+                             "do not compare")
+    fitting = [row for row in rows if row["fits"]]
+    if not fitting:
+        raise CifarEdgeError(f"no candidate has an int8 file of at most {max_mb} MB")
+    winner = max(fitting, key=lambda row: row["val_accuracy"])
+    for row in rows:
+        row["chosen"] = row is winner
+    return Path(winner["export"]), rows
 
 
 def release(export_dir: str | Path, out: str | Path = "models", force: bool = False) -> dict:
@@ -72,6 +101,13 @@ def release(export_dir: str | Path, out: str | Path = "models", force: bool = Fa
     return released
 
 
+def describe_hardware(machine: dict) -> str:
+    """The CPU with the instruction sets that decide its speed; older runs recorded only its name."""
+    if "cpu_features" in machine:
+        return provenance.describe_machine(machine)
+    return f"{machine.get('cpu') or machine.get('processor') or 'CPU model not recorded'}, {machine.get('cpu_count')} cores"
+
+
 def card_markdown(card: dict) -> str:
     """The model card for people: what goes in, how it was made, how well every format scores."""
     training = card["training"] or {}
@@ -96,8 +132,7 @@ def card_markdown(card: dict) -> str:
         f"- Command: `{training.get('command')}`",
         f"- Seed {training.get('seed')}, {training.get('epochs')} epochs, "
         f"{training.get('train_wall_seconds', 0) / 60:.1f} min of training, precision {training.get('precision')}",
-        f"- Hardware: {machine.get('cpu') or machine.get('processor') or 'CPU model not recorded'}, "
-        f"{machine.get('cpu_count')} cores ({machine.get('platform')})",
+        f"- Hardware: {describe_hardware(machine)} ({machine.get('platform')})",
         f"- BatchNorm statistics re-estimated on {training.get('bn_recalibration_images')} training images "
         f"by {training.get('bn_recalibrated_by')}",
         f"- Data: `{(training.get('data') or {}).get('sha256')}` (SHA-256 of the archive)",

@@ -12,7 +12,7 @@ import pytest
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.compare import compare
 from cifar_edge.contract import RELEASED_FILES
-from cifar_edge.export.release import release
+from cifar_edge.export.release import choose_by_validation, release
 from conftest import cli
 
 pytestmark = pytest.mark.slow
@@ -61,3 +61,31 @@ def test_an_existing_release_is_kept_without_force(scored, tmp_path):
     assert run.returncode == 1 and "--force" in run.stderr and "Traceback" not in run.stderr
     assert (models / "cifar_edge_int8.tflite").stat().st_mtime_ns == before
     assert cli("release", scored, "--out", models, "--force").returncode == 0
+
+
+def fake_export(folder, val_accuracy, int8_bytes, data_sha="a" * 64):
+    """An export folder holding only what the choice reads: the card's training record and file sizes."""
+    folder.mkdir()
+    (folder / "model_card.json").write_text(json.dumps({
+        "training": {"val_accuracy": val_accuracy, "data": {"sha256": data_sha}},
+        "files": {"tflite-int8": {"bytes": int8_bytes}}}))
+    return folder
+
+
+def test_the_release_is_chosen_on_validation_within_the_size_budget(tmp_path):
+    small = fake_export(tmp_path / "standard", 0.940, 2_020_000)
+    smaller_better = fake_export(tmp_path / "long", 0.945, 2_020_000)
+    too_big = fake_export(tmp_path / "best", 0.955, 4_700_000)
+    chosen, rows = choose_by_validation([small, too_big, smaller_better], max_mb=2.5)
+    assert chosen == smaller_better
+    assert [row["chosen"] for row in rows] == [False, False, True]
+    assert [row["fits"] for row in rows] == [True, False, True]
+
+
+def test_candidates_trained_on_different_data_are_refused(tmp_path):
+    one = fake_export(tmp_path / "one", 0.94, 2_000_000, data_sha="a" * 64)
+    other = fake_export(tmp_path / "other", 0.93, 2_000_000, data_sha="b" * 64)
+    with pytest.raises(CifarEdgeError, match="different data"):
+        choose_by_validation([one, other])
+    with pytest.raises(CifarEdgeError, match="at most 1.0 MB"):
+        choose_by_validation([one], max_mb=1.0)
