@@ -19,11 +19,10 @@ MAX_DROP ?= 0.5
 .PHONY: run test test-fast install browser clean results release trainings
 SHELL := bash
 
-# Every training results/ and the README quote, in this order (standard first: it is the released
-# network; best next: the widest).  Each is resumable: `make trainings`
+# Every training results/ and the README quote, in this order (the released network's seeds first).  Each is resumable: `make trainings`
 # again (after a kill, a reboot, a new session) continues the unfinished one from its last epoch and
 # skips finished ones.  Hours on a 2-core CPU: run it in the background and read runs/NAME.log.
-TRAININGS = fast standard best standard_seed1 standard_seed2 long
+TRAININGS = fast standard standard_seed1 standard_seed2 best long
 TRAIN_fast           = --preset fast
 TRAIN_standard       = --preset standard
 TRAIN_standard_seed1 = --preset standard --seed 1

@@ -81,8 +81,8 @@ class TrainConfig:
     seed: int = knob(0, "Seed of initialisation, validation split, augmentation and order.")
 
     # The machine.
-    precision: str = knob("auto", "auto: bfloat16 on GPUs and AMX CPUs (the hardware has bfloat16 units), "
-                                  "else float32.", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"))
+    precision: str = knob("auto", "auto: bfloat16 on GPUs and on CPUs with AMX or AVX512_BF16 (the "
+                                  "hardware computes in bfloat16), else float32.", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"))
     distribute: str = knob("none", "'mirrored' trains on all visible devices with tf.distribute.MirroredStrategy.",
                            choices=("none", "mirrored"))
 
