@@ -88,6 +88,7 @@ results: $(VENV)/.installed
 	if [ -f results/standard_seed2/metrics.json ]; then $(VENV)/bin/python benchmarks/seed_spread.py \
 	   results/standard results/standard_seed1 results/standard_seed2 > results/standard_seeds.txt; fi
 	$(VENV)/bin/python benchmarks/train_speed.py $(DATA_OPT) > results/train_speed.txt
+	$(VENV)/bin/python benchmarks/step_profile.py $(DATA_OPT) > results/step_profile.txt
 	if [ -d exports/standard ]; then \
 	  $(VENV)/bin/python benchmarks/inference_latency.py exports/standard > results/inference_latency.txt && \
 	  $(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \

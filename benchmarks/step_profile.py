@@ -1,0 +1,142 @@
+"""Where a training step's time goes: the trainer's step taken apart by ablation, in one run.
+
+    python benchmarks/step_profile.py --data ../shared/data/cifar-10-python.tar.gz [--json]
+
+Each row removes one piece of the trainer's 1,024-image step and times what is left, on the standard
+network and real images, after a warm-up:
+
+- input:        augmenting 1,024 images in NumPy (augment.epoch_arrays), which fit does not overlap
+                with compute on arrays;
+- forward:      the network's inference pass alone (the convolutions and BatchNorm, no gradients);
+- plain step:   forward, backward and a plain SGD update, in the trainer's precision;
+- trainer step: the same with the recipe's optimizer (Nesterov momentum, coupled decay, lookahead)
+                and label-smoothed loss, as `cifar-edge train` runs it;
+- float32 step: the trainer's step in float32, when the trainer computes in bfloat16 (the casts'
+                cost or gain).
+
+Differences between rows are the pieces' costs: backward is plain step minus forward, the recipe's
+optimizer is trainer step minus plain step.  Keras' own per-step overhead shows in the step at a tiny
+batch (`--small-batch`), where the arithmetic is negligible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from cifar_edge import provenance  # noqa: E402
+from cifar_edge.data import load_cifar10  # noqa: E402
+from cifar_edge.train import make_config  # noqa: E402
+from cifar_edge.train.augment import epoch_arrays  # noqa: E402
+from cifar_edge.train.model import build_model  # noqa: E402
+from cifar_edge.train.recipe import resolve_precision  # noqa: E402
+from cifar_edge.train.trainer import compile_for_training, trains_channels_first  # noqa: E402
+
+BATCH = 1024
+
+
+class StepTimes(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.ends = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
+
+
+def seconds_per_step(ends: list[float], warmup: int) -> float:
+    timed = ends[warmup:]
+    return (timed[-1] - timed[0]) / (len(timed) - 1)
+
+
+def time_fit(precision: str, recipe_optimizer: bool, images, onehot, batch: int, steps: int, warmup: int) -> float:
+    """Seconds per training step of the standard network under `precision`."""
+    keras.mixed_precision.set_global_policy(precision)
+    config = make_config("standard", precision=precision)
+    model = build_model(config, channels_first=trains_channels_first())
+    if recipe_optimizer:
+        compile_for_training(model, config, total_steps=10_000)
+    else:
+        model.compile(keras.optimizers.SGD(0.1), keras.losses.CategoricalCrossentropy(from_logits=True))
+    timer = StepTimes()
+    n = (steps + warmup) * batch
+    model.fit(images[:n], onehot[:n], batch_size=batch, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
+    keras.mixed_precision.set_global_policy("float32")
+    return seconds_per_step(timer.ends, warmup)
+
+
+def time_forward(precision: str, images, steps: int, warmup: int) -> float:
+    keras.mixed_precision.set_global_policy(precision)
+    model = build_model(make_config("standard", precision=precision), channels_first=trains_channels_first())
+    batch = images[:BATCH]
+    times = []
+    for _ in range(steps + warmup):
+        start = time.perf_counter()
+        model.predict_on_batch(batch)
+        times.append(time.perf_counter() - start)
+    keras.mixed_precision.set_global_policy("float32")
+    return float(np.median(times[warmup:]))
+
+
+def time_input(split, repeats: int = 3) -> float:
+    """Seconds to augment 1,024 images: one epoch's arrays for 8 batches, per batch."""
+    part = split.take(slice(0, 8 * BATCH))
+    times = []
+    for epoch in range(repeats):
+        start = time.perf_counter()
+        epoch_arrays(part, BATCH, 0, epoch, 2)
+        times.append((time.perf_counter() - start) / 8)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=None, help="CIFAR-10 path (default: $CIFAR_EDGE_DATA)")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per row")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
+    parser.add_argument("--small-batch", type=int, default=16, help="batch of the Keras-overhead row")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+
+    train = load_cifar10(args.data).train
+    images, onehot = epoch_arrays(train.take(slice(0, (args.steps + args.warmup) * BATCH)), BATCH, 0, 0, 2, 0)
+    precision = resolve_precision("auto")
+    rows = {
+        "input (NumPy augmentation)": time_input(train),
+        "forward (inference pass)": time_forward(precision, images, args.steps, args.warmup),
+        "plain step (forward, backward, SGD)": time_fit(precision, False, images, onehot, BATCH,
+                                                        args.steps, args.warmup),
+        "trainer step (recipe optimizer, loss)": time_fit(precision, True, images, onehot, BATCH,
+                                                          args.steps, args.warmup),
+    }
+    if precision != "float32":
+        rows["trainer step in float32"] = time_fit("float32", True, images, onehot, BATCH, args.steps, args.warmup)
+    small = time_fit(precision, True, images, onehot, args.small_batch, 20, 5)
+    rows[f"Keras per-step overhead (batch {args.small_batch})"] = small
+
+    trainer = rows["trainer step (recipe optimizer, loss)"]
+    result = {"precision": precision, "batch": BATCH, "seconds_per_step": {k: round(v, 4) for k, v in rows.items()},
+              "machine": provenance.machine_info()}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"the trainer's step taken apart: standard network, batch {BATCH}, trainer precision {precision}")
+    print(f"{'piece':<44}{'ms/step':>9}{'of trainer step':>17}")
+    for name, seconds in rows.items():
+        print(f"{name:<44}{seconds * 1000:>9.0f}{seconds / trainer:>16.0%}")
+    plain, forward = rows["plain step (forward, backward, SGD)"], rows["forward (inference pass)"]
+    print(f"\nso: backward ≈ {(plain - forward) * 1000:.0f} ms, the recipe's optimizer and loss ≈ "
+          f"{(trainer - plain) * 1000:.0f} ms, input {rows['input (NumPy augmentation)'] * 1000:.0f} ms per step")
+    print(f"measured here: {provenance.describe_machine(result['machine'])}; {args.steps} timed steps after "
+          f"{args.warmup} per row")
+
+
+if __name__ == "__main__":
+    main()
