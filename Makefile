@@ -16,7 +16,7 @@ PRESET  ?= standard
 RELEASE ?= $(patsubst %/model_card.json,%,$(foreach run,$(TRAININGS),$(wildcard exports/$(run)/model_card.json)))
 MAX_DROP ?= 0.5
 
-.PHONY: run test test-fast install browser clean results release trainings
+.PHONY: run test test-fast install browser clean results release trainings benchmarks
 SHELL := bash
 
 # Every training results/ and the README quote, in this order (the released network's seeds first).  Each is resumable: `make trainings`
@@ -68,8 +68,8 @@ release: $(VENV)/.installed
 
 # Regenerates what results/ holds and the README quotes, from the finished runs of `make trainings`
 # (those still training are left out and can be added by running this again): each run's metrics,
-# curves and log; its export and compare table; the seed spread and results table; the benchmarks on
-# the standard export.
+# curves and log; its export and compare table; the seed spread and results table.  Then `make
+# release` picks the released model and `make benchmarks` measures it.
 FINISHED = $(foreach run,$(TRAININGS),$(if $(wildcard runs/$(run)/metrics.json),$(run)))
 # The table lists every run recorded in results/, including those trained on another machine or in an
 # earlier checkout whose runs/ is gone.
@@ -87,16 +87,21 @@ results: $(VENV)/.installed
 	   --plot docs/accuracy_vs_compute.png > results/accuracy_vs_compute.txt
 	if [ -f results/standard_seed2/metrics.json ]; then $(VENV)/bin/python benchmarks/seed_spread.py \
 	   results/standard results/standard_seed1 results/standard_seed2 > results/standard_seeds.txt; fi
+	$(VENV)/bin/python docs/cli_reference.py
+	cat results/accuracy_vs_compute.txt
+
+# Speed and size, each against a baseline in the same run (minutes: give them the machine to
+# yourself): the trainer's speed, and the released model (make release) and its run's export.
+RELEASED_RUN = $(shell $(PYTHON) -c "import json; print(json.load(open('models/model_card.json'))['released_from'])" 2>/dev/null)
+benchmarks: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/train_speed.py $(DATA_OPT) > results/train_speed.txt
 	$(VENV)/bin/python benchmarks/step_profile.py $(DATA_OPT) > results/step_profile.txt
-	if [ -d exports/standard ]; then \
-	  $(VENV)/bin/python benchmarks/inference_latency.py exports/standard > results/inference_latency.txt && \
-	  $(VENV)/bin/python benchmarks/camera_fps.py --model exports/standard/model_int8.tflite $(DATA_OPT) \
-	     > results/camera_fps.txt && \
-	  $(VENV)/bin/python benchmarks/jpeg_quality.py exports/standard/model_int8.tflite $(DATA_OPT) \
-	     > results/jpeg_quality.txt; fi
-	$(VENV)/bin/python docs/cli_reference.py
-	cat results/*.txt
+	@test -d "$(RELEASED_RUN)" || { echo "the released model's export is not in exports/: make results release first"; exit 1; }
+	$(VENV)/bin/python benchmarks/inference_latency.py $(RELEASED_RUN) > results/inference_latency.txt
+	$(VENV)/bin/python benchmarks/camera_fps.py --model models/cifar_edge_int8.tflite $(DATA_OPT) > results/camera_fps.txt
+	$(VENV)/bin/python benchmarks/jpeg_quality.py models/cifar_edge_int8.tflite $(DATA_OPT) > results/jpeg_quality.txt
+	cat results/train_speed.txt results/step_profile.txt results/inference_latency.txt results/camera_fps.txt \
+	  results/jpeg_quality.txt
 
 test: $(VENV)/.installed browser
 	$(VENV)/bin/python -m pytest -q

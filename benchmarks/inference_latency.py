@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+from cifar_edge import provenance
 from cifar_edge.edge_runtime import measure_latency
 from cifar_edge.formats import FORMATS
 
@@ -35,14 +36,15 @@ def main() -> None:
     base = next((r for r in rows if r["file"] == BASELINE), rows[0])
     if args.json:
         print(json.dumps({"export_dir": str(args.export_dir), "threads": threads, "runs": args.runs,
-                          "baseline": base["file"], "rows": rows}, indent=2))
+                          "baseline": base["file"], "rows": rows, "machine": provenance.machine_info()}, indent=2))
         return
     header = "".join(f"{f'ms {t} thread' + ('s' if t > 1 else ''):>13}" for t in threads)
     print(f"{'file':<22}{'size MB':>9}{header}{'speed-up vs ' + base['file'] + ' (1 thread)':>44}")
     for r in rows:
         cells = "".join(f"{r[f'median_ms_{t}t']:>13.3f}" for t in threads)
         print(f"{r['file']:<22}{r['bytes'] / 1e6:>9.2f}{cells}{base['median_ms_1t'] / r['median_ms_1t']:>43.2f}x")
-    print(f"\nbatch 1, median of {args.runs} calls after 20 warm-up calls; {os.cpu_count()} CPU cores")
+    print(f"\nbatch 1, median of {args.runs} calls after 20 warm-up calls; "
+          f"measured here: {provenance.describe_machine(provenance.machine_info())}")
 
 
 if __name__ == "__main__":

@@ -137,14 +137,14 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{'contender':<40}{'images/s':>10}{'vs plain':>10}")
-    print(f"{'plain model.fit (float32)':<40}{plain:>10.0f}{1.0:>10.2f}")
+    print(f"{'contender':<46}{'images/s':>10}{'vs plain':>10}")
+    print(f"{'plain model.fit (float32)':<46}{plain:>10.0f}{1.0:>10.2f}")
     for precision, rate in trainer.items():
-        name = f"cifar-edge trainer ({precision})" + (" <- auto" if precision == auto else "")
-        print(f"{name:<40}{rate:>10.0f}{rate / plain:>10.2f}")
+        name = f"cifar-edge trainer ({precision})" + ("  <- auto" if precision == auto else "")
+        print(f"{name:<46}{rate:>10.0f}{rate / plain:>10.2f}")
     if on_torch:
         name, rate = f"the trainer on torch, NCHW ({on_torch['precision']})", on_torch["images_per_s"]
-        print(f"{name:<40}{rate:>10.0f}{rate / plain:>10.2f}")
+        print(f"{name:<46}{rate:>10.0f}{rate / plain:>10.2f}")
     else:
         print("(PyTorch is not installed: the trainer under KERAS_BACKEND=torch was not measured)")
     if not result["auto_is_fastest"]:
