@@ -67,7 +67,8 @@ release: $(VENV)/.installed
 	cat results/release_check.txt
 
 # Regenerates what results/ holds and the README quotes, from the finished runs of `make trainings`
-# (those still training are left out and can be added by running this again): each run's metrics,
+# (those still training are left out and can be added by running this again; a run already exported
+# and compared is not redone): each run's metrics,
 # curves and log; its export and compare table; the seed spread and results table.  Then `make
 # release` picks the released model and `make benchmarks` measures it.
 FINISHED = $(foreach run,$(TRAININGS),$(if $(wildcard runs/$(run)/metrics.json),$(run)))
@@ -77,8 +78,10 @@ RECORDED = $(foreach run,$(TRAININGS),$(if $(or $(wildcard runs/$(run)/metrics.j
 results: $(VENV)/.installed
 	@test -n "$(FINISHED)" || { echo "no finished training in runs/: make trainings first"; exit 1; }
 	for run in $(FINISHED); do \
-	  test -f exports/$$run/model_card.json || $(CLI) export runs/$$run --force --no-progress $(DATA_OPT) || exit 1; \
-	  $(CLI) compare exports/$$run --max-drop $(MAX_DROP) --no-progress $(DATA_OPT) || exit 1; \
+	  test -f exports/$$run/model_card.json || { $(CLI) export runs/$$run --force --no-progress $(DATA_OPT) && \
+	    rm -f exports/$$run/compare.json; } || exit 1; \
+	  test -f exports/$$run/compare.json || $(CLI) compare exports/$$run --max-drop $(MAX_DROP) --no-progress \
+	    $(DATA_OPT) || exit 1; \
 	  mkdir -p results/$$run && cp runs/$$run/history.csv runs/$$run/*.png exports/$$run/compare.json \
 	    exports/$$run/compare.md exports/$$run/confusion_tflite-int8.png results/$$run/ && \
 	  cp runs/$$run.log results/$$run/train.log 2>/dev/null; cp runs/$$run/metrics.json results/$$run/ || exit 1; \
