@@ -37,39 +37,27 @@ from cifar_edge.train import make_config  # noqa: E402
 from cifar_edge.train.augment import epoch_arrays  # noqa: E402
 from cifar_edge.train.model import build_model  # noqa: E402
 from cifar_edge.train.recipe import resolve_precision  # noqa: E402
-from cifar_edge.train.trainer import compile_for_training, trains_channels_first  # noqa: E402
+from cifar_edge.train.trainer import trains_channels_first  # noqa: E402
+from train_speed import StepTimer, measure_trainer  # noqa: E402  (beside this script)
 
 BATCH = 1024
 
 
-class StepTimes(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.ends = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.ends.append(time.perf_counter())
-
-
-def seconds_per_step(ends: list[float], warmup: int) -> float:
-    timed = ends[warmup:]
-    return (timed[-1] - timed[0]) / (len(timed) - 1)
-
-
-def time_fit(precision: str, recipe_optimizer: bool, images, onehot, batch: int, steps: int, warmup: int) -> float:
-    """Seconds per training step of the standard network under `precision`."""
+def time_plain_step(precision: str, images, onehot, steps: int, warmup: int) -> float:
+    """Seconds per step of the standard network under `precision` with a plain SGD update."""
     keras.mixed_precision.set_global_policy(precision)
-    config = make_config("standard", precision=precision)
-    model = build_model(config, channels_first=trains_channels_first())
-    if recipe_optimizer:
-        compile_for_training(model, config, total_steps=10_000)
-    else:
-        model.compile(keras.optimizers.SGD(0.1), keras.losses.CategoricalCrossentropy(from_logits=True))
-    timer = StepTimes()
-    n = (steps + warmup) * batch
-    model.fit(images[:n], onehot[:n], batch_size=batch, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
+    model = build_model(make_config("standard", precision=precision), channels_first=trains_channels_first())
+    model.compile(keras.optimizers.SGD(0.1), keras.losses.CategoricalCrossentropy(from_logits=True))
+    timer = StepTimer(warmup, BATCH)
+    n = (steps + warmup) * BATCH
+    model.fit(images[:n], onehot[:n], batch_size=BATCH, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
     keras.mixed_precision.set_global_policy("float32")
-    return seconds_per_step(timer.ends, warmup)
+    return BATCH / timer.images_per_s()
+
+
+def time_trainer_step(split, precision: str, batch: int, steps: int, warmup: int) -> float:
+    """Seconds per step of the trainer as `cifar-edge train` runs it (train_speed's measurement)."""
+    return batch / measure_trainer(split, batch, steps, warmup, precision)
 
 
 def time_forward(precision: str, images, steps: int, warmup: int) -> float:
@@ -111,14 +99,12 @@ def main() -> None:
     rows = {
         "input (NumPy augmentation)": time_input(train),
         "forward (inference pass)": time_forward(precision, images, args.steps, args.warmup),
-        "plain step (forward, backward, SGD)": time_fit(precision, False, images, onehot, BATCH,
-                                                        args.steps, args.warmup),
-        "trainer step (recipe optimizer, loss)": time_fit(precision, True, images, onehot, BATCH,
-                                                          args.steps, args.warmup),
+        "plain step (forward, backward, SGD)": time_plain_step(precision, images, onehot, args.steps, args.warmup),
+        "trainer step (recipe optimizer, loss)": time_trainer_step(train, precision, BATCH, args.steps, args.warmup),
     }
     if precision != "float32":
-        rows["trainer step in float32"] = time_fit("float32", True, images, onehot, BATCH, args.steps, args.warmup)
-    small = time_fit(precision, True, images, onehot, args.small_batch, 20, 5)
+        rows["trainer step in float32"] = time_trainer_step(train, "float32", BATCH, args.steps, args.warmup)
+    small = time_trainer_step(train, precision, args.small_batch, 20, 5)
     rows[f"Keras per-step overhead (batch {args.small_batch})"] = small
 
     trainer = rows["trainer step (recipe optimizer, loss)"]

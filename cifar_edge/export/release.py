@@ -101,13 +101,6 @@ def release(export_dir: str | Path, out: str | Path = "models", force: bool = Fa
     return released
 
 
-def describe_hardware(machine: dict) -> str:
-    """The CPU with the instruction sets that decide its speed; older runs recorded only its name."""
-    if "cpu_features" in machine:
-        return provenance.describe_machine(machine)
-    return f"{machine.get('cpu') or machine.get('processor') or 'CPU model not recorded'}, {machine.get('cpu_count')} cores"
-
-
 def card_markdown(card: dict) -> str:
     """The model card for people: what goes in, how it was made, how well every format scores."""
     training = card["training"] or {}
@@ -132,7 +125,7 @@ def card_markdown(card: dict) -> str:
         f"- Command: `{training.get('command')}`",
         f"- Seed {training.get('seed')}, {training.get('epochs')} epochs, "
         f"{training.get('train_wall_seconds', 0) / 60:.1f} min of training, precision {training.get('precision')}",
-        f"- Hardware: {describe_hardware(machine)} ({machine.get('platform')})",
+        f"- Hardware: {provenance.describe_machine(machine)} ({machine.get('platform')})",
         f"- BatchNorm statistics re-estimated on {training.get('bn_recalibration_images')} training images "
         f"by {training.get('bn_recalibrated_by')}",
         f"- Data: `{(training.get('data') or {}).get('sha256')}` (SHA-256 of the archive)",
