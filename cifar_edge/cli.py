@@ -246,6 +246,53 @@ def benchmark(
 
 
 
+@app.command("eval")
+def evaluate(
+    model: Optional[Path] = typer.Argument(None, help="Exported .tflite or .onnx file. Default: the released "
+                                           "int8 model."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    out: Optional[Path] = typer.Option(None, help="Write every image's class and scores to this predictions "
+                                       "file (JSON), to check against another machine's with --against."),
+    against: Optional[Path] = typer.Option(None, help="A predictions file another machine wrote with --out "
+                                           "for the same model: report accuracy on both, top-1 agreement and "
+                                           "how far the raw outputs differ."),
+    limit: int = typer.Option(0, help="Score only the first N test images (0 = all 10,000)."),
+    threads: int = typer.Option(1, help="Interpreter threads."),
+    force: bool = typer.Option(False, help="Overwrite --out if it exists."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (without per-image scores)."),
+):
+    """Score one exported file on the test set with this machine's interpreter, no TensorFlow: the
+    check a Raspberry Pi can run.  `eval --out pi.json` on the Pi, then `eval --against pi.json` on the
+    workstation says whether the Pi computes what `compare` measured."""
+    from tqdm import tqdm
+
+    from cifar_edge.data import load_cifar10
+    from cifar_edge.edge_runtime import device_check
+    from cifar_edge.files import write_json
+
+    model = model or default_model()
+    if out and out.exists() and not force:
+        raise CifarEdgeError(f"{out} exists: pass --force to overwrite it")
+    theirs = device_check.read_predictions(against) if against else None  # read first: a bad file fails before the scoring
+    dataset = load_cifar10(data, splits=("test",))
+    test = dataset.test.take(slice(0, limit)) if limit else dataset.test
+    if theirs is not None:  # before the scoring: a mismatch is known without it
+        device_check.check_comparable(device_check.identity(model, dataset.sha256, len(test)), theirs, str(against))
+    with tqdm(total=len(test), desc=model.name, unit="img", disable=not progress, leave=False) as bar:
+        record = device_check.score_test_set(model, test.images, test.labels, dataset.sha256, threads, bar.update)
+    if out:
+        write_json(out, record)
+    result = {key: value for key, value in record.items() if key not in ("predictions", "scores")}
+    if theirs is not None:
+        result["against"] = device_check.agreement(record, theirs)
+    if as_json:
+        return print_json(result)
+    typer.echo(f"{model.name} on {len(test)} test images ({record['arch']}, {record['machine']}): "
+               f"{record['accuracy']:.2%}" + (f"; predictions written to {out}" if out else ""))
+    if theirs is not None:
+        typer.echo("\n" + device_check.agreement_report(result["against"], "this machine", against.name))
+
 
 def default_model() -> Path:
     """The released int8 model shipped with the package (models/), for users who trained nothing."""

@@ -61,6 +61,9 @@ class TFLiteBackend:
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.input_dtype = np.dtype(self.input["dtype"])
+        scale = self.output["quantization"][0]
+        # The size of one step of an int8 output, in logits (None for a float output).
+        self.output_step = float(scale) if np.dtype(self.output["dtype"]) != np.float32 and scale else None
         self.batch = None
 
     def run(self, images: np.ndarray) -> np.ndarray:
@@ -82,6 +85,7 @@ class ONNXBackend:
         self.session = open_onnx_session(path, threads)
         self.input_name = self.session.get_inputs()[0].name
         self.metadata = onnx_metadata(self.session)
+        self.output_step = None  # the int8 ONNX file dequantizes its output: always float
 
     def run(self, images: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: images})[0].astype(np.float32, copy=False)

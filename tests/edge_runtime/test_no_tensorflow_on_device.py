@@ -38,6 +38,15 @@ def test_data_info_runs_without_tensorflow(real_archive):
     assert "50000" in result.stdout and "10000" in result.stdout
 
 
+def test_eval_runs_without_tensorflow(real_archive):
+    """`cifar-edge eval` is the check a Pi owner runs on the Pi."""
+    result = run_without_tensorflow(
+        "sys.argv = ['cifar-edge', 'eval', '--data', sys.argv[1], '--limit', '50', '--no-progress']\n"
+        "from cifar_edge.cli import main\nmain()", real_archive)
+    assert result.returncode == 0, result.stderr
+    assert "cifar_edge_int8.tflite on 50 test images" in result.stdout
+
+
 def test_exported_models_run_without_tensorflow(exported, real_archive):
     """The device path end to end: read metadata and classify real test images, TensorFlow blocked."""
     _, out, _ = exported
