@@ -16,7 +16,7 @@ PRESET  ?= standard
 RELEASE ?= $(patsubst %/model_card.json,%,$(foreach run,$(TRAININGS),$(wildcard exports/$(run)/model_card.json)))
 MAX_DROP ?= 0.5
 
-.PHONY: run test test-fast install browser clean results release trainings benchmarks
+.PHONY: run test test-fast install browser gui-opencv clean results release trainings benchmarks pi-check
 SHELL := bash
 
 # Every training results/ and the README quote, in this order (the released network's seeds first).  Each is resumable: `make trainings`
@@ -106,7 +106,7 @@ benchmarks: $(VENV)/.installed
 	cat results/train_speed.txt results/step_profile.txt results/inference_latency.txt results/camera_fps.txt \
 	  results/jpeg_quality.txt
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed browser gui-opencv
 	$(VENV)/bin/python -m pytest -q
 
 # The camera page's test drives Debian's Chromium (packages chromium, chromium-driver: about 40 s to
@@ -118,6 +118,27 @@ browser:
 	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null; then \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "note: no Chromium, and apt-get cannot run here: the camera page's browser test will skip"; fi; }
+
+# The camera window's test and screenshot need a screen and OpenCV with GUI support.  The screen is
+# Xvfb (package xvfb), installed like Chromium above.  The GUI OpenCV (opencv-python, the same version
+# as the headless one the package uses) and mss go to build/gui-opencv with pip --target, so the
+# package's own install stays headless, as on a Pi.
+GUI_OPENCV = build/gui-opencv
+gui-opencv: $(GUI_OPENCV)/.installed
+$(GUI_OPENCV)/.installed: | $(VENV)/.installed
+	@command -v Xvfb >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null; then \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq xvfb >/dev/null; \
+	  else echo "note: no Xvfb, and apt-get cannot run here: the camera window's test will skip"; fi; }
+	$(VENV)/bin/python -m pip install --quiet --no-deps --target $(GUI_OPENCV) mss \
+	  "opencv-python==$$($(VENV)/bin/python -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')"
+	touch $@
+
+# The Raspberry Pi install proven on arm64 under qemu (root; slow; resumable): results/pi_arm64.txt.
+# SUITE=trixie checks Python 3.13 as well.  Not part of make test.
+pi-check: $(VENV)/.installed
+	DATA=$(DATA) bash benchmarks/pi_arm64.sh
 
 # The quick loop while developing: everything that needs no trained model (under a minute).
 test-fast: $(VENV)/.installed
