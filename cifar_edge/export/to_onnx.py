@@ -2,7 +2,8 @@
 quantization of that float file (`convert_int8`); each takes the exporter's `Conversion`.
 
 The int8 file is QDQ format with per-channel weights, calibrated on the same training images as the
-TFLite int8 file, so the two quantized formats are comparable.
+TFLite int8 file, so the two quantized formats are comparable.  Each GELU is one ONNX `Gelu` node
+(opset 20) in both files: see `fuse_gelu` for why that makes the int8 file fast.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-OPSET = 17
+CONVERTER_OPSET = 17  # what tf2onnx writes (1.17 goes up to 18; Gelu came in 20)
+OPSET = 20  # the files': the first with a Gelu op
 _ERFC_REGISTERED = False
 
 
@@ -68,8 +70,67 @@ def keras_to_onnx(model) -> bytes:
     frozen = convert_variables_to_constants_v2(uint8_signature(model)[1])
     (image,), (logits,) = [t.name for t in frozen.inputs], [t.name for t in frozen.outputs]
     proto, _ = tf2onnx.convert.from_graph_def(frozen.graph.as_graph_def(), input_names=[image],
-                                              output_names=[logits], opset=OPSET,
+                                              output_names=[logits], opset=CONVERTER_OPSET,
                                               tensors_to_rename={image: "image", logits: "logits"})
+    return fuse_gelu(proto)
+
+
+def fuse_gelu(proto):
+    """The float graph, raised to opset 20, with every exact GELU as one `Gelu` node.
+
+    tf2onnx writes Keras' exact GELU as six elementwise ops, 0.5 * x * (1 - erf(-x / sqrt(2))) (the
+    last three from `register_erfc`).  ONNX Runtime's static quantization wraps each of them in
+    QuantizeLinear/DequantizeLinear, so the int8 file spent its time converting tensors between int8
+    and float and ran no faster than the float one (2.07 against 2.60 ms per image).  It leaves a
+    `Gelu` node in float with one conversion pair around it.  ONNX Runtime's own GELU fusion
+    (onnxruntime.transformers) knows only the 1 + erf(x / sqrt(2)) form, hence this small matcher.
+    """
+    import onnx
+    from onnx import helper, numpy_helper, version_converter
+
+    proto = version_converter.convert_version(proto, OPSET)
+    graph = proto.graph
+    constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    def constant_input(node, value) -> str | None:
+        """The input of `node` that is not the constant `value`, if the other one is."""
+        a, b = node.input
+        for const, other in ((a, b), (b, a)):
+            if const in constants and constants[const].size == 1 and np.isclose(constants[const].item(), value):
+                return other
+        return None
+
+    def only_consumer(name: str, op_type: str):
+        users = consumers.get(name, [])
+        return users[0] if len(users) == 1 and users[0].op_type == op_type else None
+
+    replaced, fused = set(), {}
+    for erf in (n for n in graph.node if n.op_type == "Erf"):
+        scaled = producer.get(erf.input[0])                           # -x / sqrt(2)
+        neg = scaled and scaled.op_type == "Mul" and producer.get(constant_input(scaled, 2 ** -0.5))
+        sub = only_consumer(erf.output[0], "Sub")                     # 1 - erf(...)
+        product = sub and only_consumer(sub.output[0], "Mul")         # (0.5 * x) * (1 - erf(...))
+        if not (neg and neg.op_type == "Neg" and sub and product and constant_input(sub, 1.0) == erf.output[0]):
+            continue
+        x = neg.input[0]
+        half = producer.get(next(i for i in product.input if i != sub.output[0]))
+        if not (half and half.op_type == "Mul" and constant_input(half, 0.5) == x):
+            continue
+        replaced |= {id(n) for n in (neg, scaled, erf, sub, half, product)}
+        fused[id(product)] = helper.make_node("Gelu", [x], list(product.output), name=f"{erf.name}/gelu")
+    nodes = [fused.get(id(n), n) for n in graph.node if id(n) not in replaced or id(n) in fused]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {name for node in nodes for name in node.input}
+    kept = [t for t in graph.initializer if t.name in used]  # the GELU constants are left unused
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    onnx.checker.check_model(proto)
     return proto.SerializeToString()
 
 

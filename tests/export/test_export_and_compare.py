@@ -76,6 +76,25 @@ def test_int8_is_full_integer_and_the_dynamic_range_trap_is_caught(exported):
     assert any(v.startswith("FLOAT32") for v in full_integer_violations((out / "model_dynamic.tflite").read_bytes()))
 
 
+def test_onnx_files_hold_one_gelu_node_per_activation(exported):
+    """Unfused, each GELU is six elementwise ops that the int8 file wraps in quantize/dequantize pairs
+    (it then ran no faster than float); fused, one pair per activation is left."""
+    import collections
+
+    import keras
+    import onnx
+
+    from cifar_edge.export.exporter import load_keras_model
+
+    run_dir, out, _ = exported
+    activations = sum(isinstance(layer, keras.layers.Activation) for layer in load_keras_model(run_dir / "model.keras").layers)
+    for name in ("model_fp32.onnx", "model_int8.onnx"):
+        ops = collections.Counter(node.op_type for node in onnx.load(out / name).graph.node)
+        assert ops["Gelu"] == activations > 0 and not ops["Erf"] and not ops["Neg"], (name, ops)
+    int8 = collections.Counter(node.op_type for node in onnx.load(out / "model_int8.onnx").graph.node)
+    assert int8["QuantizeLinear"] <= 5 * activations
+
+
 def test_int8_activation_ranges_are_percentiles_within_min_max(exported, real_test_split):
     from cifar_edge.edge_runtime.model_info import tflite_schema
     from cifar_edge.export import to_tflite
