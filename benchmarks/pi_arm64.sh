@@ -95,6 +95,9 @@ install_wheel() {  # the Pi install: the wheel and its base dependencies, plus O
 copy_inputs() {
     cmp -s "$DATA" "$ROOT$INSIDE/cifar-10-python.tar.gz" || cp "$DATA" "$ROOT$INSIDE/cifar-10-python.tar.gz"
     cp models/cifar_edge_int8.tflite models/cifar_edge_fp32.onnx "$ROOT$INSIDE/"
+    # The int8 ONNX file of the released run, for the latency line (the release ships the float one).
+    cp "$("$VENV/bin/python" -c 'import json; print(json.load(open("models/model_card.json"))["released_from"])')/model_int8.onnx" \
+        "$ROOT$INSIDE/"
     rm -rf "$ROOT$INSIDE/samples" "$WORK/samples"
     "$VENV/bin/cifar-edge" data samples "$WORK/samples" --count 20 --data "$DATA" >/dev/null
     cp -r "$WORK/samples" "$ROOT$INSIDE/samples"
@@ -137,22 +140,21 @@ camera=$(inside cifar-edge camera --model "$INSIDE/cifar_edge_int8.tflite" --sou
 score_arm64 cifar_edge_int8.tflite
 score_arm64 cifar_edge_fp32.onnx
 
-report() {
-    echo "Raspberry Pi install under emulation: Debian $SUITE arm64 ($(inside python3 --version)) on" \
-         "$(qemu-aarch64-static --version | head -1 | sed 's/ (.*//'), host $("$VENV/bin/python" -c \
-         'from cifar_edge import provenance; print(provenance.describe_machine(provenance.machine_info()))')"
-    echo "made by: make pi-check (benchmarks/pi_arm64.sh)"
-    echo "pip installed in the root: $(inside pip list --format=freeze 2>/dev/null | grep -iE \
-         '^(cifar-edge|numpy|opencv-python-headless|ai-edge-litert|onnxruntime|typer)==' | tr '\n' ' ')"
-    echo "TensorFlow in the root: $(inside python -c 'import tensorflow' 2>/dev/null && echo installed || echo none)"
-    echo "predict on $(echo "$x86_labels" | wc -l) sample PNGs: the same label as on x86 for $same"
-    echo "camera --headless on a 120-frame synthetic clip: $camera (emulated speed, not a Pi's)"
-    for model in cifar_edge_int8.tflite cifar_edge_fp32.onnx; do
-        echo
-        "$VENV/bin/cifar-edge" eval "models/$model" --data "$DATA" --threads $THREADS --no-progress \
-            --against "$WORK/arm64_${model%.*}.json" | sed "s/this machine/x86 (this host)/; s/arm64_[a-z0-9_]*\.json/arm64/"
-    done
-}
-report > "$OUT.partial"
+# Latency under emulation says nothing of a Pi's milliseconds; it is printed for which kernels ran.
+latency=$(inside cifar-edge benchmark "$INSIDE/cifar_edge_int8.tflite" "$INSIDE/model_int8.onnx" \
+    "$INSIDE/cifar_edge_fp32.onnx" --runs 50 --json | python3 -c 'import json, sys, os
+print(", ".join("%s %.1f ms" % (os.path.basename(r["model"]), r["median_ms"]) for r in json.load(sys.stdin)))')
+
+facts=(
+    "pip installed in the root: $(inside pip list --format=freeze 2>/dev/null | grep -iE \
+        '^(cifar-edge|numpy|opencv-python-headless|ai-edge-litert|onnxruntime|typer)==' | tr '\n' ' ')"
+    "TensorFlow in the root: $(inside python -c 'import tensorflow' 2>/dev/null && echo installed || echo none)"
+    "predict on $(echo "$x86_labels" | wc -l) sample PNGs: the same label as on x86 for $same"
+    "camera --headless on a 120-frame synthetic clip: $camera"
+    "latency at batch 1, 1 thread, emulated (not a Pi's speed): $latency"
+)
+"$VENV/bin/python" benchmarks/pi_arm64_report.py "$WORK" --data "$DATA" --threads $THREADS --facts "${facts[@]}" \
+    --environment "Debian $SUITE arm64, $(inside python3 --version), on $(qemu-aarch64-static --version | head -1 | sed 's/ (.*//')" \
+    > "$OUT.partial"
 mv "$OUT.partial" "$OUT"
 cat "$OUT"

@@ -110,5 +110,5 @@ def agreement_report(result: dict, this_name: str, other_name: str) -> str:
             f"{k}: {share:.1%}" for k, share in result["images_by_largest_step_difference"].items()))
     else:
         lines.append(f"largest difference    {result['largest_difference']:.2e} in logits")
-    lines.append(f"this machine: {this['machine']}\nother machine: {other['machine']}")
+    lines.append(f"{this_name}: {this['arch']}, {this['machine']}\n{other_name}: {other['arch']}, {other['machine']}")
     return "\n".join(lines)

@@ -101,6 +101,34 @@ def release(export_dir: str | Path, out: str | Path = "models", force: bool = Fa
     return released
 
 
+def record_device_check(out: str | Path, check: dict) -> dict:
+    """Adds what `make pi-check` measured (the released files scored under arm64, image by image
+    against x86) to the release's model cards.  A check of other files than the released ones is refused."""
+    out = Path(out)
+    card = read_json(out / CARD)
+    for fmt, entry in check["files"].items():
+        if entry["model_sha256"] != card["files"][fmt]["sha256"]:
+            raise CifarEdgeError(f"the arm64 check scored another {fmt} file than the one released in {out}")
+    card = {**card, "arm64": check}
+    write_json(out / CARD, card)
+    write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(card_markdown(card)))
+    return card
+
+
+def arm64_lines(check: dict) -> list[str]:
+    lines = ["## On arm64 (a Raspberry Pi's instruction set, under emulation)", "",
+             f"Scored with the arm64 interpreters in {check['environment']} (`{check['command']}`), "
+             "image by image against the x86 figures above:", "",
+             "| file | x86 | arm64 | top-1 agreement | identical outputs | largest difference |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for fmt, e in check["files"].items():
+        largest = (f"{e['largest_difference_steps']} int8 steps" if e.get("largest_difference_steps") is not None
+                   else f"{e['largest_difference']:.1e}")
+        lines.append(f"| `{RELEASED_FILES[fmt]}` | {e['x86_accuracy']:.2%} | {e['arm64_accuracy']:.2%} | "
+                     f"{e['top1_agreement']:.2%} | {e['identical_outputs']:.1%} | {largest} |")
+    return lines + ["", "Emulation checks what is computed, not how fast: a Pi's speed was not measured.", ""]
+
+
 def card_markdown(card: dict) -> str:
     """The model card for people: what goes in, how it was made, how well every format scores."""
     training = card["training"] or {}
@@ -139,6 +167,7 @@ def card_markdown(card: dict) -> str:
         "",
         "Latency: batch 1, one thread, median and p90 after warm-up, on the training machine's CPU.",
         "",
+        *(arm64_lines(card["arm64"]) if card.get("arm64") else []),
         "## Limits",
         "",
         f"- The accuracies above are on the test set of the archive with SHA-256 "

@@ -12,7 +12,7 @@ import pytest
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.compare import compare
 from cifar_edge.contract import RELEASED_FILES
-from cifar_edge.export.release import choose_by_validation, release
+from cifar_edge.export.release import choose_by_validation, record_device_check, release
 from conftest import cli
 
 pytestmark = pytest.mark.slow
@@ -61,6 +61,23 @@ def test_an_existing_release_is_kept_without_force(scored, tmp_path):
     assert run.returncode == 1 and "--force" in run.stderr and "Traceback" not in run.stderr
     assert (models / "cifar_edge_int8.tflite").stat().st_mtime_ns == before
     assert cli("release", scored, "--out", models, "--force").returncode == 0
+
+
+def test_the_arm64_check_goes_into_both_cards_for_the_released_files_only(scored, tmp_path):
+    models = tmp_path / "models"
+    card = release(scored, models)
+    files = {fmt: {"model_sha256": card["files"][fmt]["sha256"], "x86_accuracy": 0.9380, "arm64_accuracy": 0.9383,
+                   "top1_agreement": 0.9971, "identical_outputs": 0.04, "largest_difference": 0.5,
+                   "largest_difference_steps": 5 if fmt == "tflite-int8" else None} for fmt in RELEASED_FILES}
+    check = {"environment": "Debian bookworm arm64", "command": "make pi-check", "files": files}
+    record_device_check(models, check)
+    assert json.loads((models / "model_card.json").read_text())["arm64"] == check
+    text = (models / "MODEL_CARD.md").read_text()
+    assert "## On arm64" in text and "| `cifar_edge_int8.tflite` | 93.80% | 93.83% | 99.71% | 4.0% | 5 int8 steps |" in text
+
+    other = {**check, "files": {**files, "tflite-int8": {**files["tflite-int8"], "model_sha256": "0" * 64}}}
+    with pytest.raises(CifarEdgeError, match="another tflite-int8 file"):
+        record_device_check(models, other)
 
 
 def fake_export(folder, val_accuracy, int8_bytes, data_sha="a" * 64):
