@@ -60,7 +60,8 @@ def main() -> None:
             base = base or median
             print(f"{name:<28}{ops['QuantizeLinear'] + ops['DequantizeLinear']:>11}{len(model) / 1e6:>9.2f}"
                   f"{accuracy:>10.2%}{median:>13.3f}{base / median:>9.2f}x")
-    print(f"\n{args.export_dir}/model.keras; accuracy on the first {len(test)} test images; batch 1, median of "
+    print(f"\n{args.export_dir}/model.keras; accuracy on the first {len(test)} test images (data sha256 "
+          f"{dataset.sha256[:16]}); batch 1, median of "
           f"{args.runs} calls after 20 warm-up calls; measured here: "
           f"{provenance.describe_machine(provenance.machine_info())}")
 

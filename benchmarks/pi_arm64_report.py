@@ -32,8 +32,8 @@ def main() -> None:
     dataset = load_cifar10(args.data, splits=("test",))
     test = dataset.test
     print(f"Raspberry Pi install under emulation: {args.environment}")
-    print(f"host: {provenance.describe_machine(provenance.machine_info())}; made by: make pi-check "
-          "(benchmarks/pi_arm64.sh)")
+    print(f"host: {provenance.describe_machine(provenance.machine_info())}; data sha256 {dataset.sha256[:16]}; "
+          "made by: make pi-check (benchmarks/pi_arm64.sh)")
     for fact in args.facts:
         print(fact)
     files = {}
