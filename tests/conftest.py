@@ -27,15 +27,19 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+def missing(reason: str):
+    """Something a test needs is not here: a skip on a developer's machine, but a failure in CI (where
+    `CI` is set, and `make test` has installed everything): a CI run must never pass with tests skipped."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
 def real_archive_path() -> Path:
-    """The archive, else a skip on a developer's machine, but a failure in CI (where `CI` is set): a CI
-    run must never pass with the data tests skipped."""
+    """The archive, else `missing`."""
     path = Path(os.environ.get("CIFAR_EDGE_DATA") or SHARED_ARCHIVE)
     if not path.exists():
-        message = f"the real CIFAR-10 archive is not at {path}: set CIFAR_EDGE_DATA"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set, so this fails instead of skipping)", pytrace=False)
-        pytest.skip(message)
+        missing(f"the real CIFAR-10 archive is not at {path}: set CIFAR_EDGE_DATA")
     return path
 
 
