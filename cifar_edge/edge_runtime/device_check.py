@@ -98,8 +98,10 @@ def summary(record: dict) -> dict:
 
 def agreement_report(result: dict, this_name: str, other_name: str) -> str:
     this, other = result["this"], result["other"]
-    lines = [f"{'':<22}{this_name + ' (' + this['arch'] + ')':>28}{other_name + ' (' + other['arch'] + ')':>28}",
-             f"{'accuracy':<22}{this['accuracy']:>28.2%}{other['accuracy']:>28.2%}",
+    heads = [f"{this_name} ({this['arch']})", f"{other_name} ({other['arch']})"]
+    width = max(map(len, heads)) + 2
+    lines = [f"{'':<22}" + "".join(f"{head:>{width}}" for head in heads),
+             f"{'accuracy':<22}{this['accuracy']:>{width}.2%}{other['accuracy']:>{width}.2%}",
              f"top-1 agreement       {result['top1_agreement']:.2%} ({result['images_that_differ']} of "
              f"{result['images']} images get another class)",
              f"identical outputs     {result['identical_outputs']:.1%} of images"]
