@@ -51,14 +51,15 @@ def virtual_display(width: int = 640, height: int = 480):
 
 
 def screenshot(display: str, path: Path) -> Path:
-    """The screen's contents cropped to what is drawn (the rest of an Xvfb screen is black), as PNG.
+    """The screen's contents cropped to what is drawn (the rest of an Xvfb screen is black; a screen
+    with nothing drawn is kept whole), as PNG.
     Runs in a process with the GUI path, where mss is."""
     code = ("import sys, mss, mss.tools, numpy as np\n"
             "with mss.MSS() as s:\n"
             "    shot = s.grab(s.monitors[1])\n"
             "rgb = np.frombuffer(shot.rgb, np.uint8).reshape(shot.height, shot.width, 3)\n"
             "rows, cols = np.nonzero(rgb.any(axis=2))\n"
-            "crop = np.ascontiguousarray(rgb[:rows.max() + 1, :cols.max() + 1])\n"
+            "crop = np.ascontiguousarray(rgb[:rows.max() + 1, :cols.max() + 1] if len(rows) else rgb)\n"
             "mss.tools.to_png(crop.tobytes(), (crop.shape[1], crop.shape[0]), output=sys.argv[1])\n")
     subprocess.run([sys.executable, "-c", code, str(path)],
                    env=gui_opencv_env(display), check=True)

@@ -67,6 +67,9 @@ SERVE = "tests/camera_demo/test_serve.py"
 PAGE = "tests/camera_demo/test_camera_page.py"
 NO_TF = "tests/edge_runtime/test_no_tensorflow_on_device.py"
 PREPROCESS = "tests/edge_runtime/test_preprocess_and_predict.py"
+DEVICE = "tests/edge_runtime/test_device_check.py"
+WINDOW = "tests/camera_demo/test_camera_window.py"
+CORRUPT = "tests/robustness/test_corruptions.py"
 EXPORT = "tests/export/test_export_and_compare.py"
 RELEASE = "tests/export/test_release.py"
 CLI = "tests/test_cli.py"
@@ -584,9 +587,10 @@ BREAKS: list[Break] = [
           (f"{README}::test_every_quoted_result_was_made_on_the_shared_archive",),
           "a benchmark output made on the earlier archive committed to results/"),
     Break("released_card_table_edited_in_readme", "README.md",
-          "| tflite-int8 | 2.02 MB | 93.80% | +0.04 pp | 99.32% | 0.66, 0.73 |\n", "",
+          # The row's start: its latency column changes with every compare.
+          "| tflite-int8 | 2.02 MB | 93.80% | +0.04 pp | 99.32% | ", "| tflite-int8 | 2.02 MB | 93.8% | +0.04 pp | 99.32% | ",
           (f"{README}::test_the_released_model_card_is_quoted_only_if_made_on_the_shared_archive",),
-          "the released model's compare table, made on this archive, left out of the README in part"),
+          "the released model's compare table, made on this archive, rounded by hand in the README"),
     Break("results_table_mixes_data", "benchmarks/accuracy_vs_compute.py",
           "    if len(data) > 1:", "    if len(data) > 99:",
           (f"{BENCH}::test_results_table_refuses_runs_scored_on_different_data",),
@@ -764,6 +768,34 @@ BREAKS: list[Break] = [
           "with contextlib.nullcontext():",
           (f"{TRAINER}::test_mirrored_strategy_trains_across_two_logical_cpus",),
           "train() never enters the strategy's scope: --distribute mirrored trains on one device"),
+    Break("onnx_gelu_left_unfused", "cifar_edge/export/to_onnx.py",
+          "return fuse_gelu(keras_to_onnx_unfused(model))",
+          "return keras_to_onnx_unfused(model).SerializeToString()",
+          (f"{EXPORT}::test_onnx_files_hold_one_gelu_node_per_activation",),
+          "the GELU fusion dropped: the int8 ONNX file is wrapped in quantize/dequantize pairs again"),
+    Break("agreement_against_itself", "cifar_edge/edge_runtime/device_check.py",
+          '"top1_agreement": float(np.mean(mine_pred == their_pred)),',
+          '"top1_agreement": float(np.mean(mine_pred == mine_pred)),',
+          (f"{DEVICE}::test_agreement_counts_classes_and_int8_steps",),
+          "eval --against compares a machine's classes with its own"),
+    Break("predictions_of_other_data_accepted", "cifar_edge/edge_runtime/device_check.py",
+          '(("model_sha256", "model file"), ("data_sha256", "test data"), ("images", "number of images"))',
+          '(("model_sha256", "model file"), ("images", "number of images"))',
+          (f"{DEVICE}::test_a_file_of_another_model_or_data_is_refused",),
+          "eval --against accepts a predictions file made on other data"),
+    Break("arm64_check_of_other_files_recorded", "cifar_edge/export/release.py",
+          'if entry["model_sha256"] != card["files"][fmt]["sha256"]:',
+          "if False:",
+          (f"{RELEASE}::test_the_arm64_check_goes_into_both_cards_for_the_released_files_only",),
+          "the model card takes an arm64 check of files other than the released ones"),
+    Break("window_never_drawn", "cifar_edge/camera_demo/app.py",
+          "    show = problem is None\n", "    show = False\n",
+          (f"{WINDOW}::test_window_shows_the_frames_and_closes_cleanly",),
+          "the window opens but no frame is ever shown in it"),
+    Break("corruption_seed_ignored", "cifar_edge/robustness/corruptions.py",
+          "np.random.default_rng([seed,", "np.random.default_rng([0,",
+          (f"{CORRUPT}::test_a_different_seed_changes_exactly_the_random_corruptions",),
+          "every seed gives the same corrupted set"),
     # The harness's own rule (tests/conftest.py), the one place a test file is broken: CI must not pass
     # with the data tests skipped.
     Break("ci_skips_the_data_tests_too", "tests/conftest.py",
