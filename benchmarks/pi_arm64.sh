@@ -87,7 +87,9 @@ install_wheel() {  # the Pi install: the wheel and its base dependencies, plus O
     if ! cmp -s "$wheel" "$ROOT/opt/venv/installed.whl" 2>/dev/null; then
         say "installing $(basename "$wheel") in the arm64 root with pip"
         [ -x "$ROOT/opt/venv/bin/python" ] || inside python3 -m venv /opt/venv
-        inside pip install --quiet --force-reinstall "$INSIDE/$(basename "$wheel")" onnxruntime
+        # The same version number each build: force cifar-edge itself in, then let pip add what is missing.
+        inside pip install --quiet --force-reinstall --no-deps "$INSIDE/$(basename "$wheel")"
+        inside pip install --quiet "$INSIDE/$(basename "$wheel")" onnxruntime
         cp "$wheel" "$ROOT/opt/venv/installed.whl"
     fi
 }
