@@ -264,7 +264,7 @@ def evaluate(
 ):
     """Score one exported file on the test set with this machine's interpreter, no TensorFlow: the
     check a Raspberry Pi can run.  `eval --out pi.json` on the Pi, then `eval --against pi.json` on the
-    workstation says whether the Pi computes what `compare` measured."""
+    workstation says whether the Pi computes what `compare` found on it."""
     from tqdm import tqdm
 
     from cifar_edge.data import load_cifar10
