@@ -42,9 +42,8 @@ def main() -> None:
     dataset = load_cifar10(args.data)
     calibration = calibration_images(dataset.train, args.calib, seed=0)
     test = dataset.test.take(slice(0, args.limit))
-    unfused = keras_to_onnx_unfused(load_keras_model(args.export_dir / "model.keras"))
-    fused = fuse_gelu(unfused)
-    unfused = unfused.SerializeToString()
+    converted = keras_to_onnx_unfused(load_keras_model(args.export_dir / "model.keras"))
+    unfused, fused = converted.SerializeToString(), fuse_gelu(converted)
     files = {"float, GELU as 6 ops": unfused, "int8, GELU as 6 ops": quantize_int8(unfused, calibration, DEFAULT_PERCENTILE),
              "float, Gelu node": fused, "int8, Gelu node (exported)": quantize_int8(fused, calibration, DEFAULT_PERCENTILE)}
 

@@ -12,7 +12,6 @@ the Pi and checks its file against the workstation's.  No TensorFlow: this runs 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from cifar_edge import evaluation, provenance
+from cifar_edge.data import file_sha256
 from cifar_edge.edge_runtime.classifier import Classifier
 from cifar_edge.errors import CifarEdgeError
 
@@ -30,7 +30,7 @@ RUNTIME_PACKAGES = ("ai-edge-litert", "tflite-runtime", "onnxruntime", "numpy")
 def identity(model: Path, data_sha256: str, images: int) -> dict:
     """What two predictions files must share to be compared: the model file, the data, the images."""
     return {"kind": FILE_KIND, "model": Path(model).name,
-            "model_sha256": hashlib.sha256(Path(model).read_bytes()).hexdigest(),
+            "model_sha256": file_sha256(Path(model)),
             "data_sha256": data_sha256, "images": images}
 
 
