@@ -16,7 +16,7 @@ PRESET  ?= standard
 RELEASE ?= $(patsubst %/model_card.json,%,$(foreach run,$(TRAININGS),$(wildcard exports/$(run)/model_card.json)))
 MAX_DROP ?= 0.5
 
-.PHONY: run test test-fast install browser gui-opencv clean results release trainings benchmarks pi-check
+.PHONY: run test test-fast install browser gui-opencv clean results release trainings benchmarks pi-check robustness
 SHELL := bash
 
 # Every training results/ and the README quote, in this order (the released network's seeds first).  Each is resumable: `make trainings`
@@ -134,6 +134,18 @@ $(GUI_OPENCV)/.installed: | $(VENV)/.installed
 	$(VENV)/bin/python -m pip install --quiet --no-deps --target $(GUI_OPENCV) mss \
 	  "opencv-python==$$($(VENV)/bin/python -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')"
 	touch $@
+
+# The released model on corrupted test images (CIFAR-10-C's 15 corruptions and 3 camera conditions, 5
+# severities, 10,000 images each; the sets are cached in ~/.cache/cifar-edge/corrupted): the report in
+# results/robustness.txt and results/robustness/, its summary in models/MODEL_CARD.md.  The float
+# reference is the Keras model when the released run's export is here, else the released float ONNX.
+ROBUSTNESS_OF = $(if $(wildcard $(RELEASED_RUN)/model.keras),$(RELEASED_RUN) --formats keras-fp32$(,)tflite-int8$(,)onnx-int8$(,)onnx-fp32 --record-in models,models)
+, := ,
+robustness: $(VENV)/.installed
+	{ echo "made by: make robustness (cifar-edge robustness $(ROBUSTNESS_OF))"; \
+	  $(CLI) robustness $(ROBUSTNESS_OF) --out results/robustness --no-progress $(DATA_OPT); } > results/robustness.txt.partial
+	mv results/robustness.txt.partial results/robustness.txt
+	cat results/robustness.txt
 
 # The Raspberry Pi install proven on arm64 under qemu (root; slow; resumable): results/pi_arm64.txt.
 # SUITE=trixie checks Python 3.13 as well.  Not part of make test.

@@ -200,6 +200,44 @@ def compare(
 
 
 @app.command()
+def robustness(
+    folder: Path = typer.Argument(..., help="An export folder (`cifar-edge export`) or a release folder such "
+                                  "as models/."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    formats: Optional[str] = typer.Option(None, help="Files to score, comma-separated (keras-fp32, tflite-int8, "
+                                          "onnx-int8, ...) or 'all'. Default: keras-fp32, tflite-int8 and "
+                                          "onnx-int8, those present; the float reference is always added."),
+    corruptions: Optional[str] = typer.Option(None, help="Corruptions, comma-separated: names, 'cifar10-c' "
+                                              "(the 15 the mCA averages), 'camera' or 'all' (default)."),
+    limit: int = typer.Option(0, help="Use only the first N test images, for a quick look (0 = all 10,000)."),
+    seed: int = typer.Option(0, help="Seed of the corruptions' randomness; the same seed gives the same sets."),
+    cache: bool = typer.Option(True, help="Keep the corrupted sets in ~/.cache/cifar-edge/corrupted/ so "
+                               "reruns skip making them."),
+    out: Optional[Path] = typer.Option(None, help="Folder for robustness.json, .md and .png (default: FOLDER)."),
+    record_in: Optional[Path] = typer.Option(None, help="Also add the summary to the model cards of this release "
+                                             "folder (made by `cifar-edge release` from FOLDER)."),
+    progress: bool = typer.Option(True, help="Show a progress bar over the sets."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole result as JSON for scripts."),
+):
+    """Score exported files on corrupted test images: CIFAR-10-C's 15 corruptions (noise, blur,
+    weather, digital) at 5 severities plus camera conditions (low light, framing, colour cast), each
+    file through its device runtime.  Prints accuracy per corruption, the mean corruption accuracy
+    (mCA) and the int8-float gap; writes robustness.json, .md and a heatmap .png into FOLDER and a
+    section into its model card."""
+    from cifar_edge.robustness.score import robustness as run_robustness
+    from cifar_edge.robustness.tables import terminal_table
+
+    result = run_robustness(folder, data=data, formats=formats, corruption_names=corruptions, limit=limit,
+                            seed=seed, progress=progress, cache=cache, out=out,
+                            record_in=record_in)
+    if as_json:
+        return print_json(result)
+    typer.echo(terminal_table(result))
+    typer.echo(f"\n{result['test_images']} test images per set, seed {seed}, data sha256 "
+               f"{result['data_sha256'][:16]}. Written: {out or folder}/robustness.json, robustness.md, robustness.png")
+
+
+@app.command()
 def release(
     export_dirs: list[Path] = typer.Argument(..., help="Export folders that `cifar-edge compare` has scored. "
                                              "With several, the one with the best validation accuracy whose "

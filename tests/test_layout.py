@@ -6,6 +6,7 @@ contract and each released file name is written once.
     edge_runtime -> camera_demo                                        (never train, export, TensorFlow)
     train                                                              (never export)
     export                                                             (train only for the custom layers)
+    robustness                                                         (corruptions: numpy, OpenCV; scoring: export, lazily)
     cli                                                                (everything, lazily)
 """
 

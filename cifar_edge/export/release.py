@@ -23,6 +23,7 @@ from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.compare import markdown_table
 from cifar_edge.export.exporter import CARD
 from cifar_edge.files import read_json, write_atomically, write_json
+from cifar_edge.robustness.tables import card_lines as robustness_lines
 
 CARD_MD = "MODEL_CARD.md"
 
@@ -115,6 +116,20 @@ def record_device_check(out: str | Path, check: dict) -> dict:
     return card
 
 
+def record_robustness(out: str | Path, summary: dict) -> dict:
+    """Adds `cifar-edge robustness`'s summary (`robustness.tables.card_summary`) to the release's model
+    cards.  Refused unless it scored the released files themselves."""
+    out = Path(out)
+    card = read_json(out / CARD)
+    scored = {fmt: entry for fmt, entry in summary["formats"].items() if fmt in card["files"]}
+    if not scored or any(entry["sha256"] != card["files"][fmt]["sha256"] for fmt, entry in scored.items()):
+        raise CifarEdgeError(f"the robustness report scored other files than the ones released in {out}")
+    card = {**card, "robustness": summary}
+    write_json(out / CARD, card)
+    write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(card_markdown(card)))
+    return card
+
+
 def arm64_lines(check: dict) -> list[str]:
     lines = ["## On arm64 (a Raspberry Pi's instruction set, under emulation)", "",
              f"Scored with the arm64 interpreters in {check['environment']} (`{check['command']}`), "
@@ -168,11 +183,13 @@ def card_markdown(card: dict) -> str:
         "Latency: batch 1, one thread, median and p90 after warm-up, on the training machine's CPU.",
         "",
         *(arm64_lines(card["arm64"]) if card.get("arm64") else []),
+        *(robustness_lines(card["robustness"]) if card.get("robustness") else []),
         "## Limits",
         "",
         f"- The accuracies above are on the test set of the archive with SHA-256 "
         f"`{card['compare'].get('data_sha256')}`. A camera's frames are not CIFAR test images: sensor noise, "
-        "blur and compression cost accuracy (`benchmarks/jpeg_quality.py` measures what JPEG costs).",
+        "blur and compression cost accuracy (`cifar-edge robustness` measures how much; "
+        "`benchmarks/jpeg_quality.py` what JPEG costs).",
         f"- Trained on {contract['height']}×{contract['width']} thumbnails of {len(CLASSES)} classes: anything "
         f"else still gets one of the {len(CLASSES)} labels.",
         "",

@@ -1,0 +1,56 @@
+"""The corrupted test sets `cifar-edge robustness` scores, made once and cached.
+
+A set is every test image under one corruption at one severity (`corruptions.corrupt`, seeded per
+corruption and severity).  Making all 90 for 10,000 images takes a few minutes; scoring a second
+model, or the same one again, should not.  So each set is saved as a .npy file under
+`~/.cache/cifar-edge/corrupted/` (`$XDG_CACHE_HOME` moves it), in a folder named by what decides its
+pixels: the data archive's SHA-256, the number of images, the seed and a hash of the corruption code.
+Editing `corruptions.py` therefore makes new sets instead of reusing stale ones.  A cached file that
+is unreadable or of the wrong shape is made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from cifar_edge.data import default_cache_dir
+from cifar_edge.errors import CifarEdgeError
+from cifar_edge.files import write_atomically
+from cifar_edge.robustness import corruptions
+
+
+def corruption_code_hash() -> str:
+    return hashlib.sha256(Path(corruptions.__file__).read_bytes()).hexdigest()[:12]
+
+
+def cache_folder(data_sha256: str, count: int, seed: int) -> Path:
+    return (default_cache_dir() / "corrupted"
+            / f"{data_sha256[:16]}-{count}img-seed{seed}-code{corruption_code_hash()}")
+
+
+def corrupted_set(images: np.ndarray, name: str, severity: int, seed: int, folder: Path | None) -> np.ndarray:
+    """`images` under corruption `name` at `severity`, from the cache `folder` when it holds them."""
+    path = folder / f"{name}-{severity}.npy" if folder else None
+    if path is not None and path.is_file():
+        try:
+            cached = np.load(path)
+        except (OSError, ValueError):  # cut short or damaged: made again below
+            cached = None
+        if cached is not None and cached.shape == images.shape and cached.dtype == np.uint8:
+            return cached
+    try:
+        made = corruptions.corrupt(images, name, severity, seed)
+    except CifarEdgeError:
+        raise
+    except Exception as error:  # a corruption meeting input it was not written for: say which, no traceback
+        raise CifarEdgeError(f"corruption {name} at severity {severity} failed on the {len(images)} test "
+                             f"images: {type(error).__name__}: {error}") from error
+    if path is not None:
+        def save(tmp):
+            with open(tmp, "wb") as f:
+                np.save(f, made)
+        write_atomically(path, save)
+    return made
