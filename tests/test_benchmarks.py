@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +69,17 @@ def test_every_benchmark_script_explains_itself(script):
 
     doc = ast.get_docstring(ast.parse(script.read_text()))
     assert doc and len(doc) > 80, f"{script.name} has no docstring a newcomer could start from"
+
+
+def test_robust_training_scores_each_candidate_on_corrupted_validation_images(smoke_run, real_archive, tmp_path):
+    """A finished candidate is reused, not retrained, and scored on validation sets seeded apart from the test sets."""
+    run_dir, metrics = smoke_run
+    shutil.copytree(run_dir, tmp_path / "runs" / "smoke-2ep" / "plain")
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "robust_training.py"), "--data", str(real_archive),
+                          "--preset", "smoke", "--only", "plain", "--runs", str(tmp_path / "runs"), "--no-progress"],
+                         capture_output=True, text=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stderr
+    assert "corruptions seeded 1 (test sets: 0)" in run.stdout
+    row = next(line for line in run.stdout.splitlines() if line.startswith("plain "))
+    assert f"{metrics['test_accuracy']:.2%}" in row and "epoch 1/2" not in run.stdout  # reused, not retrained
+    assert list((tmp_path / "cache" / "cifar-edge" / "corrupted").glob("*-val256-seed0-256img-seed1-*"))

@@ -4,7 +4,8 @@ A set is every test image under one corruption at one severity (`corruptions.cor
 corruption and severity).  Making all 90 for 10,000 images takes a few minutes; scoring a second
 model, or the same one again, should not.  So each set is saved as a .npy file under
 `~/.cache/cifar-edge/corrupted/` (`$XDG_CACHE_HOME` moves it), in a folder named by what decides its
-pixels: the data archive's SHA-256, the number of images, the seed and a hash of the corruption code.
+pixels: the data archive's SHA-256, the split and number of images, the seed and a hash of the
+corruption code.
 Editing `corruptions.py` therefore makes new sets instead of reusing stale ones.  A cached file that
 is unreadable or of the wrong shape is made again.
 """
@@ -26,9 +27,11 @@ def corruption_code_hash() -> str:
     return hashlib.sha256(Path(corruptions.__file__).read_bytes()).hexdigest()[:12]
 
 
-def cache_folder(data_sha256: str, count: int, seed: int) -> Path:
+def cache_folder(data_sha256: str, count: int, seed: int, split: str = "test") -> Path:
+    """Where the sets of the first `count` images of `split` live (validation sets are training
+    images: they must not share a folder with test sets of the same size)."""
     return (default_cache_dir() / "corrupted"
-            / f"{data_sha256[:16]}-{count}img-seed{seed}-code{corruption_code_hash()}")
+            / f"{data_sha256[:16]}-{split}-{count}img-seed{seed}-code{corruption_code_hash()}")
 
 
 def corrupted_set(images: np.ndarray, name: str, severity: int, seed: int, folder: Path | None) -> np.ndarray:

@@ -4,10 +4,17 @@ Each epoch is a pure function of (seed, epoch): random translation by up to `tra
 (reflect padding), optional cutout, and airbench's *alternating* flip: every image gets a random
 flip in even epochs and the opposite one in odd epochs, so consecutive epochs always see both
 orientations.  Being a function of the epoch is what lets a resumed run replay the same stream.
+
+Optionally, a share of the images gets what a camera adds (`CameraAugment`): Gaussian sensor noise of
+a random strength, or a Gaussian blur of a random width.  It draws from a random stream of its own, so
+with it off an epoch is exactly what it was before these options existed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import cv2
 import numpy as np
 
 from cifar_edge.contract import CLASSES, MEAN_PIXEL
@@ -40,8 +47,56 @@ def cutout(images: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarra
     return images
 
 
+@dataclass(frozen=True)
+class CameraAugment:
+    """What share of the images gets sensor noise (standard deviation uniform in 0..noise_sigma, on the
+    0..1 pixel scale) and what share a Gaussian blur (sigma uniform in BLUR_SIGMA pixels); an image
+    gets at most one of the two."""
+    noise_fraction: float = 0.0
+    noise_sigma: float = 0.1
+    blur_fraction: float = 0.0
+
+    @property
+    def on(self) -> bool:
+        return self.noise_fraction > 0 or self.blur_fraction > 0
+
+
+BLUR_SIGMA = (0.4, 1.2)  # from barely soft to a defocus that erases 2-pixel detail
+CHUNK = 4096  # images per float32 noise batch: bounds the memory to ~50 MB
+
+
+def add_noise(images: np.ndarray, rng: np.random.Generator, max_sigma: float) -> None:
+    """Gaussian noise of a per-image random strength, in place, rounded back to uint8."""
+    for start in range(0, len(images), CHUNK):
+        part = images[start:start + CHUNK]
+        sigma = rng.uniform(0, max_sigma * 255, size=(len(part), 1, 1, 1)).astype(np.float32)
+        noisy = part + sigma * rng.standard_normal(part.shape, dtype=np.float32)
+        part[...] = np.clip(np.rint(noisy), 0, 255)
+
+
+def blur(images: np.ndarray, rng: np.random.Generator) -> None:
+    """A Gaussian blur of per-image random width, in place (edges replicated)."""
+    for image, sigma in zip(images, rng.uniform(*BLUR_SIGMA, size=len(images))):
+        image[...] = cv2.GaussianBlur(image, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+
+
+def camera_augment(images: np.ndarray, rng: np.random.Generator, augment: CameraAugment) -> None:
+    """Noise on a `noise_fraction` share of `images` and blur on another `blur_fraction`, in place."""
+    draw = rng.random(len(images))
+    noisy = np.flatnonzero(draw < augment.noise_fraction)
+    blurred = np.flatnonzero((draw >= augment.noise_fraction) & (draw < augment.noise_fraction + augment.blur_fraction))
+    if len(noisy):
+        part = images[noisy]
+        add_noise(part, rng, augment.noise_sigma)
+        images[noisy] = part
+    if len(blurred):
+        part = images[blurred]
+        blur(part, rng)
+        images[blurred] = part
+
+
 def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_size: int = 0,
-                    flip: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                    flip: bool = True, camera: CameraAugment = CameraAugment()) -> tuple[np.ndarray, np.ndarray]:
     """The shuffled, augmented images and labels of one epoch."""
     rng = np.random.default_rng([seed, epoch])
     images = translate_images(split.images, rng, translate)
@@ -50,18 +105,20 @@ def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_
         images[flips] = images[flips, :, ::-1]
     if cutout_size:
         cutout(images, rng, cutout_size)
+    if camera.on:
+        camera_augment(images, np.random.default_rng([seed, epoch, 1]), camera)
     order = rng.permutation(len(split))
     return images[order], split.labels[order]
 
 
 def epoch_arrays(split: Split, batch_size: int, seed: int, epoch: int, translate: int,
-                 cutout_size: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                 cutout_size: int = 0, camera: CameraAugment = CameraAugment()) -> tuple[np.ndarray, np.ndarray]:
     """One epoch as `fit` takes it: augmented uint8 images and one-hot float32 labels, cut to whole
     batches, so every step sees `batch_size` images.
 
     The trainer hands `fit` plain arrays once per epoch rather than a `keras.utils.PyDataset`: profiled on
     a 2-core CPU, the PyDataset path made every step about a third slower (with 3x the kernel time).
     """
-    images, labels = augmented_epoch(split, seed, epoch, translate, cutout_size)
+    images, labels = augmented_epoch(split, seed, epoch, translate, cutout_size, camera=camera)
     whole = len(split) // batch_size * batch_size
     return images[:whole], np.eye(len(CLASSES), dtype="float32")[labels[:whole]]

@@ -75,6 +75,12 @@ class TrainConfig:
     # The data.
     translate: int = knob(2, "Random shift in pixels, each way, with reflection at the edges.")
     cutout: int = knob(0, "Side of a mean-colour square painted at a random place (0 = off).")
+    noise_fraction: float = knob(0.0, "Share of training images given Gaussian sensor noise of a random "
+                                      "strength, against a camera's noise (0 = off).")
+    noise_sigma: float = knob(0.1, "Largest standard deviation of that noise, on the 0..1 pixel scale "
+                                   "(0.1 = about 25 grey levels).")
+    blur_fraction: float = knob(0.0, "Share of training images blurred by a Gaussian of random width, "
+                                     "against defocus and shake (0 = off).")
     val_size: int = knob(2000, "Training images held out for validation (class-balanced, seeded).")
     train_limit: int = knob(0, "Use only the first N training images (0 = all).")
     test_limit: int = knob(0, "Score only the first N test images (0 = all).")
@@ -141,6 +147,11 @@ def make_config(preset: str = "standard", **overrides) -> TrainConfig:
             raise CifarEdgeError(f"--{option_name(f.name)} must be one of {', '.join(choices)}, got {value!r}")
     if len(config.widths) != 3 or min(config.widths) < 1 or config.epochs < 1 or config.batch_size < 1:
         raise CifarEdgeError("widths (three), epochs and batch size must be positive")
+    if not (0 <= config.noise_fraction and 0 <= config.blur_fraction and config.noise_fraction + config.blur_fraction <= 1):
+        raise CifarEdgeError("--noise-fraction and --blur-fraction are shares of the images: each at least 0, "
+                             "together at most 1")
+    if not 0 <= config.noise_sigma <= 1:
+        raise CifarEdgeError(f"--noise-sigma is on the 0..1 pixel scale, got {config.noise_sigma}")
     return config
 
 

@@ -25,7 +25,7 @@ from cifar_edge.contract import CLASSES
 from cifar_edge.data import Dataset, Split, load_cifar10, train_val_split
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.files import read_json, write_atomically, write_csv, write_json
-from cifar_edge.train.augment import epoch_arrays
+from cifar_edge.train.augment import CameraAugment, epoch_arrays
 from cifar_edge.train.curves import plot_history
 from cifar_edge.train.model import build_model, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
@@ -216,6 +216,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     initial_epoch = state["epoch"] if state else 0
 
     onehot = np.eye(len(CLASSES), dtype="float32")
+    camera = CameraAugment(config.noise_fraction, config.noise_sigma, config.blur_fraction)
     validation = (val_split.images, onehot[val_split.labels]) if len(val_split) else None
     callbacks = [EpochCheckpoint(run_dir, config, steps, history),
                  ProgressBar(config.epochs, steps, config.batch_size, progress)]
@@ -224,7 +225,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
         # so a resumed run replays the same stream, and Keras keeps the compiled step between calls.
         for epoch in range(initial_epoch, config.epochs):
             images, onehot_labels = epoch_arrays(train_split, config.batch_size, config.seed, epoch,
-                                                 config.translate, config.cutout)
+                                                 config.translate, config.cutout, camera)
             model.fit(images, onehot_labels, batch_size=config.batch_size, shuffle=False,
                       epochs=epoch + 1, initial_epoch=epoch, validation_data=validation,
                       validation_batch_size=1000, callbacks=callbacks, verbose=0)

@@ -89,8 +89,9 @@ def test_sets_are_cached_reused_and_remade_when_damaged(real_test_split, tmp_pat
 
 def test_the_cache_folder_names_what_decides_the_pixels():
     folder = sets.cache_folder("ab" * 32, 100, seed=3)
-    assert folder.name == f"{'ab' * 8}-100img-seed3-code{sets.corruption_code_hash()}"
+    assert folder.name == f"{'ab' * 8}-test-100img-seed3-code{sets.corruption_code_hash()}"
     assert sets.cache_folder("ab" * 32, 100, seed=4) != folder
+    assert sets.cache_folder("ab" * 32, 100, seed=3, split="val") != folder
 
 
 def test_a_failing_corruption_is_one_clear_error_not_a_traceback(release_copy, real_archive, monkeypatch):

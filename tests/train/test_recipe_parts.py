@@ -13,7 +13,7 @@ from cifar_edge.data import Split
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import PRESETS, TrainConfig, make_config
 from cifar_edge.train.recipe import command_for
-from cifar_edge.train.augment import augmented_epoch, cutout, translate_images
+from cifar_edge.train.augment import CameraAugment, augmented_epoch, cutout, translate_images
 from cifar_edge.train.model import (ScaledBias, build_model, normalized_pixels, recalibrate_batchnorm,
                                     whitening_kernel)
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
@@ -41,6 +41,9 @@ def test_any_option_overrides_a_preset_and_none_keeps_it():
     ({"precision": "int4"}, "--precision must be one of auto, float32"),
     ({"distribute": "ring"}, "--distribute must be one of none, mirrored"),
     ({"epochs": 0}, "must be positive"),
+    ({"noise_fraction": 0.7, "blur_fraction": 0.5}, "together at most 1"),
+    ({"blur_fraction": -0.1}, "each at least 0"),
+    ({"noise_sigma": 25.0}, "0..1 pixel scale"),
 ])
 def test_bad_options_are_clear_errors(kwargs, message):
     preset = kwargs.pop("preset", "standard")
@@ -150,6 +153,23 @@ def test_alternating_flip_and_determinism(real_test_split):
     f0, f1 = flipped(a0, l0), flipped(a1, l1)
     assert 50 < f0.sum() < 150
     assert not np.any(f0 & f1)  # an image mirrored in epoch 0 is upright in epoch 1
+
+
+def test_camera_augment_noises_and_blurs_its_shares_and_leaves_the_rest_as_before(real_test_split):
+    split = Split(real_test_split.images[:1000], real_test_split.labels[:1000])
+    plain, plain_labels = augmented_epoch(split, seed=3, epoch=2, translate=2)
+    camera = CameraAugment(noise_fraction=0.3, noise_sigma=0.1, blur_fraction=0.2)
+    images, labels = augmented_epoch(split, seed=3, epoch=2, translate=2, camera=camera)
+    again, _ = augmented_epoch(split, seed=3, epoch=2, translate=2, camera=camera)
+    assert np.array_equal(images, again) and images.dtype == np.uint8  # a resumed run replays it
+    assert np.array_equal(labels, plain_labels)  # the same images, in the same order
+    def detail(x):  # mean difference between horizontal neighbours: noise raises it, blur lowers it
+        return np.abs(np.diff(x.astype(int), axis=2)).mean(axis=(1, 2, 3))
+    change = detail(images) - detail(plain)
+    assert 0.25 < np.mean(change > 0.5) < 0.35  # the noisy share
+    assert 0.15 < np.mean(change < -0.5) < 0.25  # the blurred share
+    assert np.mean(np.all(images == plain, axis=(1, 2, 3))) > 0.45  # the rest, untouched
+    assert np.array_equal(augmented_epoch(split, 3, 2, 2, camera=CameraAugment())[0], plain)
 
 
 def test_cutout_paints_one_square_of_mean_colour():
