@@ -91,6 +91,7 @@ results: $(VENV)/.installed
 	if [ -f results/standard_seed2/metrics.json ]; then $(VENV)/bin/python benchmarks/seed_spread.py \
 	   results/standard results/standard_seed1 results/standard_seed2 > results/standard_seeds.txt; fi
 	$(VENV)/bin/python docs/cli_reference.py
+	$(VENV)/bin/python docs/quote_results.py
 	cat results/accuracy_vs_compute.txt
 
 # Speed and size, each against a baseline in the same run (minutes: give them the machine to
@@ -103,6 +104,7 @@ benchmarks: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/inference_latency.py $(RELEASED_RUN) > results/inference_latency.txt
 	$(VENV)/bin/python benchmarks/camera_fps.py --model models/cifar_edge_int8.tflite $(DATA_OPT) > results/camera_fps.txt
 	$(VENV)/bin/python benchmarks/jpeg_quality.py models/cifar_edge_int8.tflite $(DATA_OPT) > results/jpeg_quality.txt
+	$(VENV)/bin/python docs/quote_results.py
 	cat results/train_speed.txt results/step_profile.txt results/inference_latency.txt results/camera_fps.txt \
 	  results/jpeg_quality.txt
 
@@ -145,12 +147,14 @@ robustness: $(VENV)/.installed
 	{ echo "made by: make robustness (cifar-edge robustness $(ROBUSTNESS_OF))"; \
 	  $(CLI) robustness $(ROBUSTNESS_OF) --out results/robustness --no-progress $(DATA_OPT); } > results/robustness.txt.partial
 	mv results/robustness.txt.partial results/robustness.txt
+	$(VENV)/bin/python docs/quote_results.py
 	cat results/robustness.txt
 
 # The Raspberry Pi install proven on arm64 under qemu (root; slow; resumable): results/pi_arm64.txt.
 # SUITE=trixie checks Python 3.13 as well.  Not part of make test.
 pi-check: $(VENV)/.installed
 	DATA=$(DATA) bash benchmarks/pi_arm64.sh
+	$(VENV)/bin/python docs/quote_results.py
 
 # The quick loop while developing: everything that needs no trained model (under a minute).
 test-fast: $(VENV)/.installed

@@ -70,6 +70,7 @@ PREPROCESS = "tests/edge_runtime/test_preprocess_and_predict.py"
 DEVICE = "tests/edge_runtime/test_device_check.py"
 WINDOW = "tests/camera_demo/test_camera_window.py"
 CORRUPT = "tests/robustness/test_corruptions.py"
+ROBUST = "tests/robustness/test_score.py"
 EXPORT = "tests/export/test_export_and_compare.py"
 RELEASE = "tests/export/test_release.py"
 CLI = "tests/test_cli.py"
@@ -796,6 +797,37 @@ BREAKS: list[Break] = [
           "np.random.default_rng([seed,", "np.random.default_rng([0,",
           (f"{CORRUPT}::test_a_different_seed_changes_exactly_the_random_corruptions",),
           "every seed gives the same corrupted set"),
+    Break("mca_averages_the_camera_conditions_too", "cifar_edge/robustness/score.py",
+          "standard = [name for name in names if name in CIFAR10_C]", "standard = list(names)",
+          (f"{ROBUST}::test_the_summary_is_the_means_the_protocol_defines",
+           f"{ROBUST}::test_smoke_run_on_a_small_slice_writes_every_output"),
+          "the mean corruption accuracy averages in low light, framing and colour cast"),
+    Break("stale_cached_set_of_another_size_reused", "cifar_edge/robustness/sets.py",
+          "if cached is not None and cached.shape == images.shape and cached.dtype == np.uint8:",
+          "if cached is not None:",
+          (f"{ROBUST}::test_sets_are_cached_reused_and_remade_when_damaged_or_of_another_size",),
+          "a cached set of other images is read back without a look at its shape"),
+    Break("float_reference_not_added", "cifar_edge/robustness/score.py",
+          "    if reference and reference not in wanted:\n        wanted.insert(0, reference)\n", "",
+          (f"{ROBUST}::test_files_and_corruptions_are_chosen_and_unknown_ones_refused",),
+          "--formats tflite-int8 scores no float model, so there is no int8-float gap"),
+    Break("robustness_traceback_on_a_failing_corruption", "cifar_edge/robustness/sets.py",
+          "    except Exception as error:", "    except ZeroDivisionError as error:",
+          (f"{ROBUST}::test_a_failing_corruption_is_one_clear_error_not_a_traceback",),
+          "a corruption that raises on odd input ends in a traceback"),
+    Break("camera_augment_shares_the_epoch_stream", "cifar_edge/train/augment.py",
+          "camera_augment(images, np.random.default_rng([seed, epoch, 1]), camera)",
+          "camera_augment(images, rng, camera)",
+          (f"{RECIPE}::test_camera_augment_noises_and_blurs_its_shares_and_leaves_the_rest_as_before",),
+          "the noise draws from the epoch's stream, so turning it on reorders the epoch"),
+    Break("noise_on_every_image", "cifar_edge/train/augment.py",
+          "noisy = np.flatnonzero(draw < augment.noise_fraction)", "noisy = np.arange(len(images))",
+          (f"{RECIPE}::test_camera_augment_noises_and_blurs_its_shares_and_leaves_the_rest_as_before",),
+          "--noise-fraction is ignored: every image gets noise"),
+    Break("validation_sets_share_the_test_seed", "benchmarks/robust_training.py",
+          "VAL_SEED = 1", "VAL_SEED = 0",
+          (f"{BENCH}::test_robust_training_scores_each_candidate_on_corrupted_validation_images",),
+          "the candidates are chosen on corruptions drawn like the test sets'"),
     # The harness's own rule (tests/conftest.py), the one place a test file is broken: CI must not pass
     # with the data tests skipped.
     Break("ci_skips_the_data_tests_too", "tests/conftest.py",

@@ -110,6 +110,14 @@ def test_the_released_model_card_is_quoted_only_if_made_on_the_shared_archive(re
         assert "results/release_check.txt" in README and (RESULTS / "release_check.txt").exists()
 
 
+def test_quoted_results_are_current():
+    """docs/quote_results.py (which `make results`, `make benchmarks`, `make robustness` and `make
+    pi-check` run) would change nothing."""
+    run = subprocess.run([sys.executable, str(REPO / "docs" / "quote_results.py"), "--check"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
 def test_cli_reference_is_current():
     run = subprocess.run([sys.executable, str(REPO / "docs" / "cli_reference.py"), "--check"],
                          capture_output=True, text=True)

@@ -70,7 +70,7 @@ def test_a_release_card_refuses_a_report_of_other_files(release_copy):
         record_robustness(release_copy, summary)
 
 
-def test_sets_are_cached_reused_and_remade_when_damaged(real_test_split, tmp_path, monkeypatch):
+def test_sets_are_cached_reused_and_remade_when_damaged_or_of_another_size(real_test_split, tmp_path, monkeypatch):
     images = real_test_split.images[:16]
     made = sets.corrupted_set(images, "shot_noise", 2, seed=0, folder=tmp_path)
     cached = tmp_path / "shot_noise-2.npy"
@@ -85,6 +85,9 @@ def test_sets_are_cached_reused_and_remade_when_damaged(real_test_split, tmp_pat
     cached.write_bytes(cached.read_bytes()[:100])  # a run killed while writing, or a damaged disk
     assert np.array_equal(sets.corrupted_set(images, "shot_noise", 2, seed=0, folder=tmp_path), made)
     assert np.array_equal(np.load(cached), made)
+
+    np.save(cached, made[:8])  # a set of other images in the same place (a cache folder copied by hand)
+    assert np.array_equal(sets.corrupted_set(images, "shot_noise", 2, seed=0, folder=tmp_path), made)
 
 
 def test_the_cache_folder_names_what_decides_the_pixels():
