@@ -83,3 +83,19 @@ def test_robust_training_scores_each_candidate_on_corrupted_validation_images(sm
     row = next(line for line in run.stdout.splitlines() if line.startswith("plain "))
     assert f"{metrics['test_accuracy']:.2%}" in row and "epoch 1/2" not in run.stdout  # reused, not retrained
     assert list((tmp_path / "cache" / "cifar-edge" / "corrupted").glob("*-val256-seed0-256img-seed1-*"))
+
+
+def test_distillation_prints_the_student_without_and_with_its_teacher(smoke_run, real_archive, tmp_path):
+    run_dir, metrics = smoke_run
+    shutil.copytree(run_dir, tmp_path / "runs" / "smoke-2ep" / "plain")  # the plain student, reused
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "distillation.py"), "--data", str(real_archive),
+                          "--preset", "smoke", "--teacher", str(run_dir), "--runs", str(tmp_path / "runs"),
+                          "--no-progress"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert f"teacher(s): {run_dir} ({metrics['test_accuracy']:.2%})" in lines[0]
+    plain = next(line for line in lines if line.startswith("plain "))
+    distilled = next(line for line in lines if line.startswith("distilled "))
+    assert f"{metrics['test_accuracy']:.2%}" in plain and float(distilled.split()[-1]) >= 0
+    assert json.loads((tmp_path / "runs" / "smoke-2ep" / "distilled" / "metrics.json").read_text())["teachers"]
+    assert lines[-1].startswith("distillation: ") and "pp validation accuracy" in lines[-1]

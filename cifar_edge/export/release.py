@@ -39,7 +39,8 @@ def training_record(card: dict) -> dict | None:
             "machine": metrics.get("machine"), "versions": metrics.get("versions"), "data": metrics["data"],
             "test_accuracy": metrics["test_accuracy"], "test_accuracy_flip_tta": metrics["test_accuracy_flip_tta"],
             "bn_recalibration_images": metrics.get("bn_recalibration_images"),
-            "bn_recalibrated_by": metrics.get("bn_recalibrated_by", "the trainer")}
+            "bn_recalibrated_by": metrics.get("bn_recalibrated_by", "the trainer"),
+            "teachers": metrics.get("teachers")}
 
 
 def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELEASE_MB) -> tuple[Path, list[dict]]:
@@ -172,6 +173,8 @@ def card_markdown(card: dict) -> str:
         f"- BatchNorm statistics re-estimated on {training.get('bn_recalibration_images')} training images "
         f"by {training.get('bn_recalibrated_by')}",
         f"- Data: `{(training.get('data') or {}).get('sha256')}` (SHA-256 of the archive)",
+        *[f"- Distilled from `{t['run']}` (test accuracy {t['test_accuracy']:.2%}, trained on data "
+          f"`{t['data_sha256'][:16]}…`)" for t in training.get("teachers") or []],
         f"- Plain test accuracy {training.get('test_accuracy', 0):.2%}; with flip test-time augmentation "
         f"{training.get('test_accuracy_flip_tta', 0):.2%} (reported beside, never instead: the files are "
         "evaluated plain)",

@@ -42,6 +42,10 @@ def parse_widths(text: str) -> tuple[int, int, int]:
     return widths
 
 
+def parse_runs(text: str) -> tuple[str, ...]:
+    return tuple(run.strip() for run in text.split(",") if run.strip())
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # The preset this config starts from: recorded so the command that reproduces it can name it.
@@ -72,6 +76,13 @@ class TrainConfig:
                                            "grows as progress cubed up to this value.")
     label_smoothing: float = knob(0.2, "Share of each label's probability spread over all classes.")
 
+    # Distillation (train/distill.py): finished runs whose softened predictions the network also learns.
+    teacher: tuple[str, ...] = knob((), "Finished run folder(s) to learn from besides the labels, comma-"
+                                        "separated (several: an ensemble); same data and classes.", parse=parse_runs)
+    distill_weight: float = knob(0.5, "Share of the loss that is the KL divergence to the teachers "
+                                      "(the rest: the label loss).")
+    temperature: float = knob(2.0, "Softens teacher and student predictions in the distillation term.")
+
     # The data.
     translate: int = knob(2, "Random shift in pixels, each way, with reflection at the edges.")
     cutout: int = knob(0, "Side of a mean-colour square painted at a random place (0 = off).")
@@ -94,7 +105,8 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         """As stored in JSON (tuples become lists), so a saved config compares equal to a live one."""
-        return {**dataclasses.asdict(self), "widths": list(self.widths)}
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
@@ -126,6 +138,9 @@ _PRESET_TABLE = {
              dict(widths=(128, 384, 384), epochs=14)),
     "long": ("standard's network (the 2 MB int8 file), 40 epochs, 8-pixel cutout against the overfitting "
              "longer training brings", dict(epochs=40, cutout=8)),
+    "distilled": ("standard's network and epochs, also taught by the finished `best` run (runs/best): "
+                  "the 2 MB int8 file with some of the wider network's accuracy",
+                  dict(epochs=20, teacher=("runs/best",))),
 }
 PRESETS: dict[str, TrainConfig] = {name: TrainConfig(preset=name, **overrides)
                                    for name, (_, overrides) in _PRESET_TABLE.items()}
@@ -150,6 +165,8 @@ def make_config(preset: str = "standard", **overrides) -> TrainConfig:
     if not (0 <= config.noise_fraction and 0 <= config.blur_fraction and config.noise_fraction + config.blur_fraction <= 1):
         raise CifarEdgeError("--noise-fraction and --blur-fraction are shares of the images: each at least 0, "
                              "together at most 1")
+    if not 0 <= config.distill_weight <= 1 or config.temperature <= 0:
+        raise CifarEdgeError("--distill-weight is a share of the loss (0 to 1) and --temperature must be positive")
     if not 0 <= config.noise_sigma <= 1:
         raise CifarEdgeError(f"--noise-sigma is on the 0..1 pixel scale, got {config.noise_sigma}")
     return config

@@ -27,6 +27,7 @@ from cifar_edge.errors import CifarEdgeError
 from cifar_edge.files import read_json, write_atomically, write_csv, write_json
 from cifar_edge.train.augment import CameraAugment, epoch_arrays
 from cifar_edge.train.curves import plot_history
+from cifar_edge.train.distill import DistillationLoss, label_accuracy, load_teachers, with_soft_targets
 from cifar_edge.train.model import build_model, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 from cifar_edge.train.recipe import TrainConfig, command_for, knobs, resolve_precision
@@ -77,6 +78,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def __init__(self, run_dir: Path, config: TrainConfig, steps: int, history: list[dict]):
         super().__init__()
         self.run_dir, self.config, self.steps, self.history = run_dir, config, steps, history
+        self.teacher_seconds = 0.0  # set by the trainer before each epoch of a distilled run
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
@@ -86,10 +88,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         images = self.steps * self.config.batch_size
+        # A distilled run's teachers answer before the epoch starts: their time is the epoch's too.
+        teacher = {"teacher_seconds": round(self.teacher_seconds, 2)} if self.config.teacher else {}
         self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
                              "train_seconds": round(self.train_seconds, 2),
-                             "epoch_seconds": round(time.perf_counter() - self.start, 2),
-                             "images_per_s": round(images / self.train_seconds, 1)})
+                             "epoch_seconds": round(time.perf_counter() - self.start + self.teacher_seconds, 2),
+                             "images_per_s": round(images / self.train_seconds, 1), **teacher})
         path = self.run_dir / f"checkpoint-epoch{epoch + 1:03d}.keras"
         write_atomically(path, lambda tmp: self.model.save(tmp))
         write_json(self.run_dir / CHECKPOINT_STATE, {
@@ -156,10 +160,17 @@ def replicas_of(model: keras.Model) -> int:
 
 
 def compile_for_training(model: keras.Model, config: TrainConfig, total_steps: int) -> None:
+    """The optimiser and loss; a distilled run's targets carry the teachers' probabilities after the
+    labels, so its loss and accuracy read those columns apart."""
     schedule = TriangularSchedule(config.lr, total_steps, config.lr_start, config.lr_peak_at, config.lr_end)
     optimizer = LookaheadSGD(total_steps=total_steps, sync_every=config.lookahead_every,
                              final_decay=config.lookahead_decay, coupled_decay=config.weight_decay,
                              learning_rate=schedule, momentum=config.momentum, nesterov=True)
+    if config.teacher:
+        model.compile(optimizer=optimizer,
+                      loss=DistillationLoss(config.label_smoothing, config.distill_weight, config.temperature),
+                      metrics=[keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")])
+        return
     model.compile(optimizer=optimizer,
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True,
                                                             label_smoothing=config.label_smoothing),
@@ -198,6 +209,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     if len(train_split) < config.batch_size:
         raise CifarEdgeError(f"{len(train_split)} training images cannot fill one batch of {config.batch_size}")
 
+    teachers = load_teachers(config.teacher, dataset.sha256) if config.teacher else []
     precision = resolve_precision(config.precision)
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(config.seed)
@@ -217,15 +229,22 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
 
     onehot = np.eye(len(CLASSES), dtype="float32")
     camera = CameraAugment(config.noise_fraction, config.noise_sigma, config.blur_fraction)
-    validation = (val_split.images, onehot[val_split.labels]) if len(val_split) else None
-    callbacks = [EpochCheckpoint(run_dir, config, steps, history),
-                 ProgressBar(config.epochs, steps, config.batch_size, progress)]
+
+    def targets(images, labels_onehot):  # a distilled run's: the labels, then the teachers' probabilities
+        return with_soft_targets(labels_onehot, teachers, images, config.temperature) if teachers else labels_onehot
+
+    validation = (val_split.images, targets(val_split.images, onehot[val_split.labels])) if len(val_split) else None
+    checkpoint = EpochCheckpoint(run_dir, config, steps, history)
+    callbacks = [checkpoint, ProgressBar(config.epochs, steps, config.batch_size, progress)]
     try:
         # One `fit` call per epoch on that epoch's arrays: the epoch is a pure function of (seed, epoch),
         # so a resumed run replays the same stream, and Keras keeps the compiled step between calls.
         for epoch in range(initial_epoch, config.epochs):
             images, onehot_labels = epoch_arrays(train_split, config.batch_size, config.seed, epoch,
                                                  config.translate, config.cutout, camera)
+            asked = time.perf_counter()
+            onehot_labels = targets(images, onehot_labels)  # the teachers see exactly these images
+            checkpoint.teacher_seconds = time.perf_counter() - asked
             model.fit(images, onehot_labels, batch_size=config.batch_size, shuffle=False,
                       epochs=epoch + 1, initial_epoch=epoch, validation_data=validation,
                       validation_batch_size=1000, callbacks=callbacks, verbose=0)
@@ -243,7 +262,8 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     recalibrated = recalibrate_batchnorm(final, train_split.images)
     metrics = evaluate_and_report(final, config, dataset, val_split, test_split, history, run_dir,
                                   wall_seconds=time.perf_counter() - started, precision=precision,
-                                  bn_recalibration_images=recalibrated, replicas=replicas_of(model))
+                                  bn_recalibration_images=recalibrated, replicas=replicas_of(model),
+                                  teachers=[teacher.record() for teacher in teachers])
     for leftover in [run_dir / CHECKPOINT_STATE, *run_dir.glob("checkpoint-epoch*.keras")]:
         leftover.unlink()
     return metrics
@@ -251,7 +271,8 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
 
 def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Dataset, val_split: Split,
                         test_split: Split, history: list[dict], run_dir: Path, wall_seconds: float,
-                        precision: str, bn_recalibration_images: int = 0, replicas: int = 1) -> dict:
+                        precision: str, bn_recalibration_images: int = 0, replicas: int = 1,
+                        teachers: list[dict] | None = None) -> dict:
     test_logits = predict_logits(model, test_split.images)
     test_tta_logits = predict_logits(model, test_split.images, flip_tta=True)
     matrix = evaluation.confusion_matrix(test_split.labels, test_logits.argmax(axis=1))
@@ -282,6 +303,8 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
         "versions": package_versions(),
         "machine": provenance.machine_info(),
         "command": command_for(config),
+        **({"teachers": teachers, "teacher_seconds": round(sum(r.get("teacher_seconds", 0) for r in history), 1)}
+           if teachers else {}),
     }
     write_atomically(run_dir / "model.keras", lambda tmp: model.save(tmp))
     write_csv(run_dir / "history.csv", history)

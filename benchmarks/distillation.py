@@ -1,0 +1,69 @@
+"""What distillation buys and costs: the same student, recipe and epochs trained without and with
+the teacher(s), side by side in one script on one machine: accuracy, wall time, images/s, and the time
+the teachers took to answer.
+
+    python benchmarks/distillation.py --teacher runs/best --data ../shared/data/cifar-10-python.tar.gz
+    python benchmarks/distillation.py --teacher runs/best,runs/long --preset fast --epochs 8
+
+Both students train into RUNS/<preset>-<epochs>ep/{plain,distilled} and resume after a kill (finished
+ones are reused).  The choice between them is made on validation accuracy; test accuracy is printed for
+the record.  Hours on a 2-core CPU: run it in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines are noise in the table's log
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--teacher", required=True, help="Finished run folder(s), comma-separated.")
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--preset", default="standard", help="The student's recipe.")
+    parser.add_argument("--epochs", type=int, default=None, help="Override the preset's epochs.")
+    parser.add_argument("--distill-weight", type=float, default=None)
+    parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--runs", type=Path, default=Path("runs/distillation"))
+    parser.add_argument("--no-progress", dest="progress", action="store_false")
+    args = parser.parse_args()
+
+    from cifar_edge import provenance
+    from cifar_edge.train import make_config
+    from cifar_edge.train.recipe import parse_runs
+    from cifar_edge.train.trainer import train
+
+    plain = make_config(args.preset, epochs=args.epochs, teacher=())
+    taught = make_config(args.preset, epochs=args.epochs, teacher=parse_runs(args.teacher),
+                         distill_weight=args.distill_weight, temperature=args.temperature)
+    rows = []
+    for name, config in (("plain", plain), ("distilled", taught)):
+        run_dir = args.runs / f"{args.preset}-{config.epochs}ep" / name
+        done = run_dir / "metrics.json"
+        metrics = json.loads(done.read_text()) if done.is_file() else train(
+            config, data=args.data, run_dir=run_dir, resume=True, progress=args.progress)
+        rows.append((name, config, metrics))
+
+    teachers = rows[1][2]["teachers"]
+    print(f"student: --preset {args.preset}, widths {'-'.join(map(str, plain.widths))}, {plain.epochs} epochs; "
+          f"teacher(s): " + ", ".join(f"{t['run']} ({t['test_accuracy']:.2%})" for t in teachers)
+          + f"; distill weight {taught.distill_weight}, temperature {taught.temperature}")
+    print(f"test set: {rows[0][2]['test_images']:,} images, data sha256 {rows[0][2]['data']['sha256'][:16]}; "
+          f"{provenance.describe_machine(provenance.machine_info())}")
+    print(f"{'student':<11}{'val':>8}{'test':>8}{'flip TTA':>10}{'train min':>11}{'img/s':>7}{'teacher min':>13}")
+    for name, _, m in rows:
+        print(f"{name:<11}{m['val_accuracy']:>8.2%}{m['test_accuracy']:>8.2%}{m['test_accuracy_flip_tta']:>10.2%}"
+              f"{m['train_wall_seconds'] / 60:>11.1f}{m['train_images_per_s']:>7.0f}"
+              f"{m.get('teacher_seconds', 0) / 60:>13.1f}")
+    gain = (rows[1][2]["val_accuracy"] - rows[0][2]["val_accuracy"]) * 100
+    cost = rows[1][2]["train_wall_seconds"] / rows[0][2]["train_wall_seconds"]
+    print(f"distillation: {gain:+.2f} pp validation accuracy for {cost:.2f}x the training wall time "
+          "(teacher answers included)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Knowledge distillation (Hinton, Vinyals & Dean, 2015): a small student network learns from the
+labels and from the softened predictions of larger, finished runs, its teachers.
+
+    cifar-edge train --preset standard --teacher runs/best --distill-weight 0.5 --temperature 2
+
+Each epoch the trainer asks the teachers about exactly the augmented images the student will see
+(`soft_targets`), so flips, shifts and noise match, and hands `fit` the labels and those predictions
+side by side: ten one-hot columns, then ten teacher probabilities.  `DistillationLoss` splits them
+again.  Several teachers form an ensemble: their probabilities are averaged.
+
+A teacher must be a finished run on the same data archive with the same classes: another archive's
+teacher would teach the test images it saw (or a task it learnt elsewhere), so it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from cifar_edge.contract import CLASSES
+from cifar_edge.errors import CifarEdgeError
+from cifar_edge.files import read_json
+
+
+@keras.saving.register_keras_serializable("cifar_edge")
+class DistillationLoss(keras.losses.Loss):
+    """(1 - weight) x the label loss (cross-entropy with label smoothing, the recipe's) + weight x T²
+    x KL(teacher || student), both softened by the temperature T.  The T² keeps the soft term's
+    gradients the size of the label term's whatever T is (Hinton et al.)."""
+
+    def __init__(self, label_smoothing: float = 0.0, weight: float = 0.5, temperature: float = 2.0,
+                 name: str = "distillation", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing, self.weight, self.temperature = label_smoothing, weight, temperature
+
+    def call(self, y_true, y_pred):
+        classes = len(CLASSES)
+        labels, teacher = y_true[:, :classes], y_true[:, classes:]
+        logits = ops.cast(y_pred, "float32")
+        hard = keras.losses.categorical_crossentropy(labels, logits, from_logits=True,
+                                                     label_smoothing=self.label_smoothing)
+        log_student = ops.log_softmax(logits / self.temperature, axis=-1)
+        soft = ops.sum(teacher * (ops.log(ops.maximum(teacher, 1e-12)) - log_student), axis=-1)
+        return (1 - self.weight) * hard + self.weight * self.temperature ** 2 * soft
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing, "weight": self.weight,
+                "temperature": self.temperature}
+
+
+@keras.saving.register_keras_serializable("cifar_edge")
+def label_accuracy(y_true, y_pred):
+    """Top-1 accuracy against the label columns only (the teacher's columns follow them)."""
+    labels = ops.argmax(y_true[:, :len(CLASSES)], axis=-1)
+    return ops.cast(ops.equal(labels, ops.argmax(y_pred, axis=-1)), "float32")
+
+
+@dataclass
+class Teacher:
+    run: str
+    model: keras.Model
+    test_accuracy: float
+    val_accuracy: float | None
+    data_sha256: str
+
+    def record(self) -> dict:
+        """What metrics.json and the model card keep of a teacher."""
+        return {"run": self.run, "test_accuracy": self.test_accuracy, "val_accuracy": self.val_accuracy,
+                "data_sha256": self.data_sha256}
+
+
+def load_teachers(runs: tuple[str, ...], data_sha256: str) -> list[Teacher]:
+    """The finished runs `runs` as teachers, each checked to know this data and these classes."""
+    teachers = []
+    for run in map(Path, runs):
+        if not (run / "metrics.json").is_file() or not (run / "model.keras").is_file():
+            raise CifarEdgeError(f"teacher {run} is not a finished run (it needs metrics.json and model.keras): "
+                                 "train it first")
+        metrics = read_json(run / "metrics.json")
+        sha = (metrics.get("data") or {}).get("sha256", "")
+        if sha != data_sha256:
+            raise CifarEdgeError(f"teacher {run} was trained on other data (sha256 {sha[:16] or 'unknown'}…), "
+                                 f"not this archive ({data_sha256[:16]}…): refused, its predictions would "
+                                 "carry what it learnt there")
+        classes = list(metrics.get("per_class_test_accuracy") or {})
+        model = keras.models.load_model(run / "model.keras", compile=False)
+        if classes != list(CLASSES) or model.output_shape[-1] != len(CLASSES):
+            raise CifarEdgeError(f"teacher {run} predicts other classes ({', '.join(classes) or 'unknown'}; "
+                                 f"{model.output_shape[-1]} outputs), not CIFAR-10's {len(CLASSES)}")
+        teachers.append(Teacher(str(run), model, metrics["test_accuracy"], metrics.get("val_accuracy"), sha))
+    return teachers
+
+
+def soft_targets(teachers: list[Teacher], images: np.ndarray, temperature: float) -> np.ndarray:
+    """The teachers' mean probabilities at `temperature` for `images`, float32 (N, classes)."""
+    total = np.zeros((len(images), len(CLASSES)), np.float64)
+    for teacher in teachers:
+        logits = teacher.model.predict(images, batch_size=1000, verbose=0).astype(np.float64) / temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        total += probabilities / probabilities.sum(axis=1, keepdims=True)
+    return (total / len(teachers)).astype(np.float32)
+
+
+def with_soft_targets(onehot: np.ndarray, teachers: list[Teacher], images: np.ndarray,
+                      temperature: float) -> np.ndarray:
+    """The targets `fit` takes in a distilled run: labels, then the teachers' probabilities."""
+    return np.concatenate([onehot, soft_targets(teachers, images, temperature)], axis=1)

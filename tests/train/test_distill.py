@@ -1,0 +1,91 @@
+"""Distillation (`cifar-edge train --teacher RUN`): the loss, the teachers' checks, and a smoke student
+taught by the shared smoke run, resumed after a stop halfway."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from cifar_edge.errors import CifarEdgeError
+from cifar_edge.train import make_config
+from cifar_edge.train.distill import DistillationLoss, load_teachers, soft_targets, with_soft_targets
+from cifar_edge.train.trainer import train
+
+LOGITS = np.array([[2.0, -1.0, 0.5, 0, 0, 0, 0, 0, 0, 1.0], [0.1, 0.2, 3.0, 0, 0, -2, 0, 0, 0, 0]], np.float32)
+ONEHOT = np.eye(10, dtype=np.float32)[[0, 7]]
+
+
+def test_with_weight_zero_the_loss_is_the_plain_recipes():
+    teacher = np.full((2, 10), 0.1, np.float32)
+    plain = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2)(ONEHOT, LOGITS)
+    distilled = DistillationLoss(label_smoothing=0.2, weight=0.0)(np.concatenate([ONEHOT, teacher], 1), LOGITS)
+    assert float(distilled) == pytest.approx(float(plain), rel=1e-6)
+
+
+def test_the_soft_term_is_t_squared_times_the_kl_divergence_and_zero_at_the_teachers_own_answer():
+    temperature = 3.0
+    student = np.exp(LOGITS / temperature) / np.exp(LOGITS / temperature).sum(1, keepdims=True)
+    teacher = np.array([np.roll(student[0], 1), student[1]], np.float32)
+    kl = (teacher * np.log(teacher / student)).sum(1)
+    loss = DistillationLoss(weight=1.0, temperature=temperature)(np.concatenate([ONEHOT, teacher], 1), LOGITS)
+    assert float(loss) == pytest.approx(temperature ** 2 * kl.mean(), rel=1e-5)
+    assert kl[1] == pytest.approx(0, abs=1e-6)  # the second student already answers as its teacher
+
+
+def test_teachers_average_their_probabilities(smoke_run, real_test_split):
+    run_dir, metrics = smoke_run
+    teachers = load_teachers((str(run_dir), str(run_dir)), metrics["data"]["sha256"])
+    images = real_test_split.images[:20]
+    one = soft_targets(teachers[:1], images, 2.0)
+    assert np.allclose(one.sum(1), 1, atol=1e-5) and np.allclose(soft_targets(teachers, images, 2.0), one, atol=1e-6)
+    logits = teachers[0].model.predict(images, verbose=0)
+    assert np.array_equal(one.argmax(1), logits.argmax(1))
+    assert with_soft_targets(ONEHOT[:1].repeat(20, 0), teachers, images, 2.0).shape == (20, 20)
+
+
+def test_a_teacher_of_other_data_or_classes_or_unfinished_is_refused(smoke_run, tmp_path):
+    run_dir, metrics = smoke_run
+    with pytest.raises(CifarEdgeError, match="trained on other data"):
+        load_teachers((str(run_dir),), "f" * 64)
+    other = tmp_path / "other_classes"
+    shutil.copytree(run_dir, other)
+    record = json.loads((other / "metrics.json").read_text())
+    record["per_class_test_accuracy"] = {f"class{i}": 0.5 for i in range(10)}
+    (other / "metrics.json").write_text(json.dumps(record))
+    with pytest.raises(CifarEdgeError, match="predicts other classes"):
+        load_teachers((str(other),), metrics["data"]["sha256"])
+    with pytest.raises(CifarEdgeError, match="not a finished run"):
+        load_teachers((str(tmp_path / "missing"),), metrics["data"]["sha256"])
+
+
+def test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop(smoke_run, real_archive, tmp_path):
+    teacher_dir, teacher_metrics = smoke_run
+    config = make_config("smoke", teacher=(str(teacher_dir),), distill_weight=0.7, temperature=3.0)
+    run_dir = tmp_path / "student"
+
+    class StopAfterFirstEpoch(keras.callbacks.Callback):  # Ctrl-C at the end of epoch 1
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    original = keras.Model.fit
+
+    def fit_then_stop(self, *args, **kwargs):
+        return original(self, *args, **{**kwargs, "callbacks": [*kwargs["callbacks"], StopAfterFirstEpoch()]})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keras.Model, "fit", fit_then_stop)
+        with pytest.raises(CifarEdgeError, match="interrupted after 1 finished epoch"):
+            train(config, data=real_archive, run_dir=run_dir, progress=False)
+    metrics = train(config, data=real_archive, run_dir=run_dir, resume=True, progress=False)
+
+    assert metrics["epochs"] == 2 and (run_dir / "model.keras").is_file()
+    assert metrics["teachers"] == [{"run": str(teacher_dir), "test_accuracy": teacher_metrics["test_accuracy"],
+                                    "val_accuracy": teacher_metrics["val_accuracy"],
+                                    "data_sha256": teacher_metrics["data"]["sha256"]}]
+    assert f"--teacher {teacher_dir}" in metrics["command"] and "--distill-weight 0.7" in metrics["command"]
+    header, *rows = (run_dir / "history.csv").read_text().splitlines()
+    assert len(rows) == 2 and "teacher_seconds" in header.split(",") and metrics["teacher_seconds"] > 0
+    assert 0.1 < metrics["test_accuracy"] <= 1
