@@ -71,6 +71,7 @@ DEVICE = "tests/edge_runtime/test_device_check.py"
 WINDOW = "tests/camera_demo/test_camera_window.py"
 CORRUPT = "tests/robustness/test_corruptions.py"
 ROBUST = "tests/robustness/test_score.py"
+DISTILL = "tests/train/test_distill.py"
 EXPORT = "tests/export/test_export_and_compare.py"
 RELEASE = "tests/export/test_release.py"
 CLI = "tests/test_cli.py"
@@ -828,6 +829,27 @@ BREAKS: list[Break] = [
           "VAL_SEED = 1", "VAL_SEED = 0",
           (f"{BENCH}::test_robust_training_scores_each_candidate_on_corrupted_validation_images",),
           "the candidates are chosen on corruptions drawn like the test sets'"),
+    Break("distill_weight_ignored", "cifar_edge/train/distill.py",
+          "return (1 - self.weight) * hard + self.weight", "return hard + self.weight",
+          (f"{DISTILL}::test_the_soft_term_is_t_squared_times_the_kl_divergence_and_zero_at_the_teachers_own_answer",),
+          "the label loss keeps its full weight beside the distillation term"),
+    Break("temperature_not_squared", "cifar_edge/train/distill.py",
+          "self.weight * self.temperature ** 2 * soft", "self.weight * soft",
+          (f"{DISTILL}::test_the_soft_term_is_t_squared_times_the_kl_divergence_and_zero_at_the_teachers_own_answer",),
+          "the soft term's gradients shrink with the temperature (no T squared)"),
+    Break("teacher_of_other_data_accepted", "cifar_edge/train/distill.py",
+          "        if sha != data_sha256:\n", "        if False:\n",
+          (f"{DISTILL}::test_a_teacher_of_other_data_or_classes_or_unfinished_is_refused",),
+          "a teacher trained on another archive is used"),
+    Break("teacher_sees_unaugmented_images", "cifar_edge/train/trainer.py",
+          "onehot_labels = targets(images, onehot_labels)",
+          "onehot_labels = targets(train_split.images[:len(images)], onehot_labels)",
+          (f"{DISTILL}::test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop",),
+          "the teacher answers on the clean, unshuffled images, not the batch the student sees"),
+    Break("teachers_not_recorded", "cifar_edge/train/trainer.py",
+          "teachers=[teacher.record() for teacher in teachers])", "teachers=[])",
+          (f"{DISTILL}::test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop",),
+          "metrics.json does not say which teacher taught the run"),
     # The harness's own rule (tests/conftest.py), the one place a test file is broken: CI must not pass
     # with the data tests skipped.
     Break("ci_skips_the_data_tests_too", "tests/conftest.py",

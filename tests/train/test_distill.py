@@ -12,6 +12,9 @@ import pytest
 
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import make_config
+from cifar_edge.data import load_cifar10, train_val_split
+from cifar_edge.train import trainer
+from cifar_edge.train.augment import epoch_arrays
 from cifar_edge.train.distill import DistillationLoss, load_teachers, soft_targets, with_soft_targets
 from cifar_edge.train.trainer import train
 
@@ -79,7 +82,21 @@ def test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop(smok
         patch.setattr(keras.Model, "fit", fit_then_stop)
         with pytest.raises(CifarEdgeError, match="interrupted after 1 finished epoch"):
             train(config, data=real_archive, run_dir=run_dir, progress=False)
-    metrics = train(config, data=real_archive, run_dir=run_dir, resume=True, progress=False)
+    asked = []  # the images the teacher is asked about, call by call
+
+    def recording(onehot, teachers, images, temperature):
+        asked.append(images.copy())
+        return with_soft_targets(onehot, teachers, images, temperature)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trainer, "with_soft_targets", recording)
+        metrics = train(config, data=real_archive, run_dir=run_dir, resume=True, progress=False)
+
+    # The resumed run asks about the validation images, then about epoch 2's augmented batch: exactly the
+    # images the student trains on in that epoch.
+    train_split, val_split = train_val_split(load_cifar10(real_archive).train.take(slice(0, config.train_limit)),
+                                             config.val_size, config.seed)
+    epoch_two, _ = epoch_arrays(train_split, config.batch_size, config.seed, 1, config.translate, config.cutout)
+    assert len(asked) == 2 and np.array_equal(asked[0], val_split.images) and np.array_equal(asked[1], epoch_two)
 
     assert metrics["epochs"] == 2 and (run_dir / "model.keras").is_file()
     assert metrics["teachers"] == [{"run": str(teacher_dir), "test_accuracy": teacher_metrics["test_accuracy"],
