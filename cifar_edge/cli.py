@@ -209,7 +209,8 @@ def robustness(
                                           "onnx-int8, those present; the float reference is always added."),
     corruptions: Optional[str] = typer.Option(None, help="Corruptions, comma-separated: names, 'cifar10-c' "
                                               "(the 15 the mCA averages), 'camera' or 'all' (default)."),
-    limit: int = typer.Option(0, help="Use only the first N test images, for a quick look (0 = all 10,000)."),
+    limit: int = typer.Option(0, help="Use only the first N test images, for a quick look that no model card "
+                              "records (0 = all 10,000)."),
     seed: int = typer.Option(0, help="Seed of the corruptions' randomness; the same seed gives the same sets."),
     cache: bool = typer.Option(True, help="Keep the corrupted sets in ~/.cache/cifar-edge/corrupted/ so "
                                "reruns skip making them."),

@@ -8,7 +8,8 @@ CIFAR-10-C corruptions and five severities, as Hendrycks & Dietterich define it)
 clean, and, against the float model, the mCA gap and the top-1 agreement on the corrupted images.
 
 Writes robustness.json, robustness.md and robustness.png (`tables`) into the folder (or `--out`) and
-records the summary in its model_card.json; in a release folder, in MODEL_CARD.md too.
+records the summary in its model_card.json (in a release folder, in MODEL_CARD.md too), unless only
+part of the test set was scored (--limit).
 """
 
 from __future__ import annotations
@@ -128,8 +129,8 @@ def robustness(folder: str | Path, data: str | Path | None = None, formats: str 
                corruption_names: str | None = None, limit: int = 0, seed: int = 0, progress: bool = True,
                cache: bool = True, out: str | Path | None = None, record_in: str | Path | None = None) -> dict:
     """Scores the chosen files of `folder` on the clean and corrupted test sets; writes the reports
-    into `out` (default: `folder`) and the summary into `folder`'s model card, and into the cards of
-    the release `record_in` (which must hold files that were scored)."""
+    into `out` (default: `folder`) and, for the whole test set, the summary into `folder`'s model card
+    and into the cards of the release `record_in` (which must hold files that were scored)."""
     from tqdm import tqdm
 
     from cifar_edge.robustness import tables
@@ -174,6 +175,8 @@ def robustness(folder: str | Path, data: str | Path | None = None, formats: str 
                     for fmt, path in files.items()},
     }
     tables.write_reports(Path(out) if out else folder, result)
+    if limit:  # a quick look on part of the test set: no model card quotes it
+        return result
     from cifar_edge.export.release import record_robustness
     summary = tables.card_summary(result)
     if (folder / CARD).is_file():
