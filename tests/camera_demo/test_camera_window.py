@@ -30,23 +30,30 @@ def display():
         missing(str(absent))
 
 
+def bar_pixels(display, path) -> int:
+    """How many pixels of the screen have the overlay's confidence-bar green."""
+    shot = cv2.imread(str(screenshot(display, path)))
+    return int(np.all(np.abs(shot.astype(int) - BAR_BGR) <= 12, axis=2).sum())
+
+
 def test_window_shows_the_frames_and_closes_cleanly(display, real_test_split, tmp_path):
-    clip = write_test_video(tmp_path / "clip.avi", real_test_split.images[:60])
+    clip = write_test_video(tmp_path / "clip.avi", real_test_split.images[:90])
     lines = tmp_path / "frames.jsonl"
     demo = subprocess.Popen([sys.executable, "-m", "cifar_edge", "camera", "--window", "--source", clip,
                              "--source-fps", "30", "--output", lines], env=gui_opencv_env(display),
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and demo.poll() is None and len(
-            lines.read_text().splitlines() if lines.exists() else []) < 15:
+    # Screenshots while the clip plays (3 s at 30 frames/s), until one shows a frame with its overlay: a
+    # single shot can miss the window on a loaded machine, where a screenshot takes a while.
+    seen, deadline = 0, time.monotonic() + 60
+    while time.monotonic() < deadline and demo.poll() is None and seen <= 100:
+        if len(lines.read_text().splitlines() if lines.exists() else []) >= 5:
+            seen = max(seen, bar_pixels(display, tmp_path / "screen.png"))
         time.sleep(0.05)
-    shot = cv2.imread(str(screenshot(display, tmp_path / "screen.png")))
     _, stderr = demo.communicate(timeout=60)
     # --window exits 2 with a one-line error when no window can open: 0 means it opened.
     assert demo.returncode == 0, stderr
-    assert "60 frames in" in stderr and "ended: end of source" in stderr
+    assert "90 frames in" in stderr and "ended: end of source" in stderr
     assert "Traceback" not in stderr and "cv2.error" not in stderr
-    assert len(lines.read_text().splitlines()) == 60
+    assert len(lines.read_text().splitlines()) == 90
     # On the screen: a frame, not just an empty window: the overlay's green confidence bar is there.
-    bar = np.all(np.abs(shot.astype(int) - BAR_BGR) <= 12, axis=2)
-    assert bar.sum() > 100, "no frame with its overlay on the screen"
+    assert seen > 100, "no frame with its overlay on the screen"
