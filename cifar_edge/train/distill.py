@@ -22,6 +22,7 @@ import numpy as np
 from keras import ops
 
 from cifar_edge.contract import CLASSES
+from cifar_edge.edge_runtime.classifier import softmax
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.files import read_json
 
@@ -99,10 +100,7 @@ def soft_targets(teachers: list[Teacher], images: np.ndarray, temperature: float
     """The teachers' mean probabilities at `temperature` for `images`, float32 (N, classes)."""
     total = np.zeros((len(images), len(CLASSES)), np.float64)
     for teacher in teachers:
-        logits = teacher.model.predict(images, batch_size=1000, verbose=0).astype(np.float64) / temperature
-        logits -= logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
-        total += probabilities / probabilities.sum(axis=1, keepdims=True)
+        total += softmax(teacher.model.predict(images, batch_size=1000, verbose=0).astype(np.float64) / temperature)
     return (total / len(teachers)).astype(np.float32)
 
 
