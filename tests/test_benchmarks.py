@@ -99,3 +99,25 @@ def test_distillation_prints_the_student_without_and_with_its_teacher(smoke_run,
     assert f"{metrics['test_accuracy']:.2%}" in plain and float(distilled.split()[-1]) >= 0
     assert json.loads((tmp_path / "runs" / "smoke-2ep" / "distilled" / "metrics.json").read_text())["teachers"]
     assert lines[-1].startswith("distillation: ") and "pp validation accuracy" in lines[-1]
+
+
+def test_the_arm64_scorer_keeps_slices_and_joins_them_into_eval_s_predictions_file(real_archive, tmp_path):
+    """make pi-check's scorer: a rerun reuses the slices already scored, and the joined file is what
+    `cifar-edge eval --out` writes for the same images."""
+    model = REPO / "models" / "cifar_edge_int8.tflite"
+    command = [sys.executable, str(REPO / "benchmarks" / "pi_arm64_score.py"), str(model), "--data", str(real_archive),
+               "--out", str(tmp_path / "arm64.json"), "--limit", "120", "--slice", "50"]
+    first = subprocess.run(command, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("scored in") == 3 and "images 100-119" in first.stdout
+    (tmp_path / "arm64.json").unlink()
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 0 and "scored in" not in again.stdout  # every slice reused
+    whole = subprocess.run([sys.executable, "-m", "cifar_edge", "eval", str(model), "--data", str(real_archive),
+                            "--limit", "120", "--out", str(tmp_path / "eval.json"), "--no-progress"],
+                           capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+    joined, scored = (json.loads((tmp_path / name).read_text()) for name in ("arm64.json", "eval.json"))
+    assert joined["scores"] == scored["scores"] and joined["accuracy"] == scored["accuracy"]
+    assert {key: joined[key] for key in ("model_sha256", "data_sha256", "images")} == \
+           {key: scored[key] for key in ("model_sha256", "data_sha256", "images")}

@@ -50,6 +50,22 @@ def score_test_set(model: Path, images: np.ndarray, labels: np.ndarray, data_sha
             "scores": np.round(scores, 6).tolist()}
 
 
+def join_records(parts: list[dict]) -> dict:
+    """One predictions record from the records of consecutive slices of the test set, in order: what
+    `score_test_set` gives on the whole, for a scoring done in pieces (hours under emulation)."""
+    first = parts[0]
+    for part in parts[1:]:
+        for key in ("model_sha256", "data_sha256", "output_step", "arch"):
+            if part[key] != first[key]:
+                raise CifarEdgeError(f"cannot join predictions made with another {key} "
+                                     f"({part[key]!s:.16} against {first[key]!s:.16})")
+    images = sum(part["images"] for part in parts)
+    correct = sum(round(part["accuracy"] * part["images"]) for part in parts)  # counts, not rounded shares
+    return {**first, "images": images, "accuracy": correct / images,
+            "predictions": [p for part in parts for p in part["predictions"]],
+            "scores": [s for part in parts for s in part["scores"]]}
+
+
 def read_predictions(path: Path) -> dict:
     """A predictions file written by `eval --out`, or a clear error for anything else."""
     try:

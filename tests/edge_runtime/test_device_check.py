@@ -75,3 +75,13 @@ def test_eval_refuses_what_it_cannot_compare_before_scoring(real_archive, tmp_pa
     truncated.write_text(kept[:100])
     bad = cli("eval", "--data", real_archive, "--limit", 20, "--against", truncated, "--no-progress")
     assert bad.returncode == 1 and "not a predictions file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_records_of_consecutive_slices_join_into_the_whole_one():
+    labels = np.array([0, 1, 2, 0, 3])
+    scores = np.eye(10)[[0, 1, 1, 0, 3]]
+    whole = record(scores, labels)
+    joined = device_check.join_records([record(scores[:2], labels[:2]), record(scores[2:], labels[2:])])
+    assert joined == whole
+    with pytest.raises(CifarEdgeError, match="another output_step"):
+        device_check.join_records([record(scores[:2], labels[:2]), record(scores[2:], labels[2:], step=None)])
