@@ -2,8 +2,8 @@
 the CIFAR-10 test set in slices, keeping each slice's predictions as it finishes, then writes the
 whole predictions file that `cifar-edge eval --out` would.
 
-Why slices: under emulation the float ONNX file takes about a second an image, hours for the test
-set, and a run killed after two of them must not start again from zero.  On a real Pi, `cifar-edge
+Why slices: under emulation the float ONNX file takes seconds an image, many hours for the test
+set, and a run killed after some of them must not start again from zero.  On a real Pi, `cifar-edge
 eval --out` does the same in a minute.
 
     python pi_arm64_score.py MODEL --data ARCHIVE --out FILE [--threads 2] [--slice 500] [--limit N]
@@ -37,14 +37,16 @@ def main() -> None:
     parts = []
     for start in range(0, len(test.labels), args.slice):
         piece = pieces / f"{start:05d}.json"
-        if not piece.is_file():
-            began = time.monotonic()
-            images = test.take(slice(start, start + args.slice))
-            write_json(piece, device_check.score_test_set(args.model, images.images, images.labels, dataset.sha256,
-                                                          args.threads))
-            print(f"{args.model.name}: images {start:,}-{start + len(images.labels) - 1:,} scored in "
-                  f"{time.monotonic() - began:.0f} s", flush=True)
-        parts.append(device_check.read_predictions(piece))
+        if piece.is_file():  # scored by an earlier run
+            parts.append(device_check.read_predictions(piece))
+            continue
+        began = time.monotonic()
+        images = test.take(slice(start, start + args.slice))
+        part = device_check.score_test_set(args.model, images.images, images.labels, dataset.sha256, args.threads)
+        write_json(piece, part)
+        parts.append(part)
+        print(f"{args.model.name}: images {start:,}-{start + len(images.labels) - 1:,} scored in "
+              f"{time.monotonic() - began:.0f} s", flush=True)
     write_json(args.out, device_check.join_records(parts))
 
 
