@@ -22,7 +22,7 @@ MODELS = Path("models")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("work", type=Path, help="the folder holding arm64_<file stem>.json")
+    parser.add_argument("work", type=Path, help="the folder holding arm64_<file name, dots as _>.json")
     parser.add_argument("--data", required=True)
     parser.add_argument("--environment", required=True, help="the emulated system, in words")
     parser.add_argument("--facts", nargs="*", default=[], help="lines to print before the tables")
@@ -38,9 +38,10 @@ def main() -> None:
         print(fact)
     files = {}
     for fmt, name in RELEASED_FILES.items():
-        arm64_file = args.work / f"arm64_{Path(name).stem}.json"
-        if not arm64_file.is_file():  # a run stopped before this file was scored: say so, report the rest
-            print(f"\n{name}: not scored under arm64 yet (make pi-check again goes on from here)")
+        arm64_file = args.work / f"arm64_{name.replace('.', '_')}.json"
+        if not arm64_file.is_file():  # not asked for, or a run stopped before it: say so, report the rest
+            print(f"\n{name}: not scored under arm64 (SCORE={name} make pi-check scores it, "
+                  "going on from the slices a stopped run kept)")
             continue
         arm64 = device_check.read_predictions(arm64_file)
         x86 = device_check.score_test_set(MODELS / name, test.images, test.labels, dataset.sha256, args.threads)

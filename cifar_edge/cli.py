@@ -269,14 +269,16 @@ def benchmark(
     models: Optional[list[Path]] = typer.Argument(None, help="Exported .tflite or .onnx files. Default: "
                                                   "the released int8 model."),
     threads: int = typer.Option(1, help="Interpreter threads."),
-    runs: int = typer.Option(200, help="Timed single-image calls per model (after 20 warm-up calls)."),
+    runs: int = typer.Option(200, help="Timed single-image calls per model."),
+    warmup: int = typer.Option(20, help="Untimed calls per model before the timed ones (fewer for a model "
+                               "that takes seconds a call, as under emulation)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ):
     """Latency per image (batch 1) of exported models: median, p90 and mean after warm-up."""
     from cifar_edge.edge_runtime import measure_latency
 
     results = [{"model": str(m), "bytes": m.stat().st_size if m.is_file() else None,
-                **measure_latency(m, threads=threads, runs=runs)} for m in models or [default_model()]]
+                **measure_latency(m, threads=threads, warmup=warmup, runs=runs)} for m in models or [default_model()]]
     if as_json:
         return print_json(results)
     typer.echo(f"{'model':<40}{'size MB':>9}{'median ms':>11}{'p90 ms':>9}{'mean ms':>9}   threads={threads}")

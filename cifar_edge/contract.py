@@ -29,9 +29,11 @@ MEAN_PIXEL = tuple(round(255 * m) for m in MEAN)  # (125, 123, 114): the average
 # metadata_props entry): labels, this contract, model version, format and source hash.
 METADATA_KEY = "cifar_edge"
 
-# What `cifar-edge release` publishes (format -> file name in models/), and the file `predict`,
-# `camera` and `benchmark` use when no --model is given: the only one the wheel carries.
-RELEASED_FILES = {"tflite-int8": "cifar_edge_int8.tflite", "onnx-fp32": "cifar_edge_fp32.onnx"}
+# What `cifar-edge release` publishes (format -> file name in models/): the int8 model for each device
+# runtime, and the float ONNX file as the reference it is checked against.  The first is the file
+# `predict`, `camera` and `benchmark` use when no --model is given: the only one the wheel carries.
+RELEASED_FILES = {"tflite-int8": "cifar_edge_int8.tflite", "onnx-int8": "cifar_edge_int8.onnx",
+                  "onnx-fp32": "cifar_edge_fp32.onnx"}
 RELEASED_MODEL = RELEASED_FILES["tflite-int8"]
 # The device budget for the released int8 file: the standard network's 2.0 MB fits, `best`'s 4.7 MB not.
 MAX_RELEASE_MB = 2.5

@@ -100,7 +100,8 @@ def literals(value) -> list[str]:
     ("airplane", ["cifar_edge.contract"]), ("truck", ["cifar_edge.contract"]),
     (0.4914, ["cifar_edge.contract"]), (0.2470, ["cifar_edge.contract"]),
     (3072, []),  # a batch row's length: computed from the contract
-    ("cifar_edge_int8.tflite", ["cifar_edge.contract"]), ("cifar_edge_fp32.onnx", ["cifar_edge.contract"]),
+    ("cifar_edge_int8.tflite", ["cifar_edge.contract"]), ("cifar_edge_int8.onnx", ["cifar_edge.contract"]),
+    ("cifar_edge_fp32.onnx", ["cifar_edge.contract"]),
     ("model_int8.tflite", ["cifar_edge.formats"]), ("model_fp32.onnx", ["cifar_edge.formats"]),
 ])
 def test_each_part_of_the_contract_is_written_once(value, where):

@@ -27,6 +27,6 @@ def measure_latency(path: str | Path, threads: int = 1, warmup: int = 20, runs: 
         start = time.perf_counter()
         backend.run(image)
         times[i] = (time.perf_counter() - start) * 1000
-    return {"threads": threads, "runs": runs, "median_ms": float(np.median(times)),
+    return {"threads": threads, "warmup": warmup, "runs": runs, "median_ms": float(np.median(times)),
             "p90_ms": float(np.percentile(times, 90)), "mean_ms": float(times.mean()),
             "min_ms": float(times.min())}

@@ -2,7 +2,9 @@
 
     EXPORT_DIR/<tflite-int8 file> -> models/cifar_edge_int8.tflite  (what predict, camera and
                                      benchmark use when no --model is given)
-    EXPORT_DIR/<onnx-fp32 file>   -> models/cifar_edge_fp32.onnx    (contract.RELEASED_FILES names both)
+    EXPORT_DIR/<onnx-int8 file>   -> models/cifar_edge_int8.onnx    (for ONNX Runtime on a device)
+    EXPORT_DIR/<onnx-fp32 file>   -> models/cifar_edge_fp32.onnx    (the float reference;
+                                     contract.RELEASED_FILES names all three)
     EXPORT_DIR/model_card.json    -> models/model_card.json and models/MODEL_CARD.md, with how the
                                      model was trained: command, seed, wall time, hardware, versions
 

@@ -156,6 +156,15 @@ def test_truncated_model_files_give_clear_errors(exported, tmp_path):
         assert run.returncode == 1 and run.stderr.startswith("error:") and "Traceback" not in run.stderr
 
 
+def test_benchmark_times_as_many_calls_as_asked_after_the_warm_up_asked(exported):
+    _, out, _ = exported
+    run = cli("benchmark", out / "model_int8.tflite", "--warmup", 0, "--runs", 3, "--json")
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)
+    assert (result["warmup"], result["runs"]) == (0, 3)
+    assert 0 < result["min_ms"] <= result["median_ms"] <= result["p90_ms"]
+
+
 def test_export_and_compare_cli_errors(tmp_path):
     not_keras = tmp_path / "model.txt"
     not_keras.write_text("hello")

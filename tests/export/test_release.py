@@ -12,6 +12,7 @@ import pytest
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.compare import compare
 from cifar_edge.contract import RELEASED_FILES
+from cifar_edge.formats import FORMATS
 from cifar_edge.export.release import choose_by_validation, record_device_check, release
 from conftest import cli
 
@@ -23,7 +24,7 @@ def scored(exported, real_archive, tmp_path_factory):
     """The smoke export's released formats, scored by compare on the whole test set."""
     _, out, _ = exported
     folder = tmp_path_factory.mktemp("scored")
-    for name in ("model.keras", "model_card.json", "model_int8.tflite", "model_fp32.onnx"):
+    for name in ("model.keras", "model_card.json", *(FORMATS[fmt].file for fmt in RELEASED_FILES)):
         shutil.copyfile(out / name, folder / name)
     compare(folder, data=real_archive, latency_runs=5, progress=False)
     return folder
@@ -39,9 +40,8 @@ def test_an_unscored_export_is_refused(exported, tmp_path):
 def test_release_copies_the_files_and_writes_both_cards(scored, tmp_path):
     models = tmp_path / "models"
     card = release(scored, models)
-    exported_names = {"tflite-int8": "model_int8.tflite", "onnx-fp32": "model_fp32.onnx"}
     for fmt, name in RELEASED_FILES.items():
-        released_bytes, exported_bytes = (models / name).read_bytes(), (scored / exported_names[fmt]).read_bytes()
+        released_bytes, exported_bytes = (models / name).read_bytes(), (scored / FORMATS[fmt].file).read_bytes()
         assert released_bytes == exported_bytes
         assert hashlib.sha256(released_bytes).hexdigest() == card["files"][fmt]["sha256"]
     on_disk = json.loads((models / "model_card.json").read_text())
