@@ -141,8 +141,9 @@ $(GUI_OPENCV)/.installed: | $(VENV)/.installed
 # The released model on corrupted test images (CIFAR-10-C's 15 corruptions and 3 camera conditions, 5
 # severities, 10,000 images each; the sets are cached in ~/.cache/cifar-edge/corrupted): the report in
 # results/robustness.txt and results/robustness/, its summary in models/MODEL_CARD.md.  The float
-# reference is the Keras model when the released run's export is here, else the released float ONNX.
-ROBUSTNESS_OF = $(if $(wildcard $(RELEASED_RUN)/model.keras),$(RELEASED_RUN) --formats keras-fp32$(,)tflite-int8$(,)onnx-int8$(,)onnx-fp32 --record-in models,models)
+# reference is the Keras model when the released run's export is here, else the released float ONNX;
+# either way the summary goes into the model cards.
+ROBUSTNESS_OF = $(if $(wildcard $(RELEASED_RUN)/model.keras),$(RELEASED_RUN) --formats keras-fp32$(,)tflite-int8$(,)onnx-int8$(,)onnx-fp32 --record-in models,models --record-in models)
 , := ,
 robustness: $(VENV)/.installed
 	{ echo "made by: make robustness (cifar-edge robustness $(ROBUSTNESS_OF))"; \

@@ -247,7 +247,7 @@ def release(
     max_mb: float = typer.Option(MAX_RELEASE_MB, help="Largest int8 file that may be released (the device budget)."),
     force: bool = typer.Option(False, help="Replace an existing release."),
 ):
-    """Publish a scored export as the shipped model: the int8 TFLite and float ONNX files plus
+    """Publish a scored export as the shipped model: the int8 TFLite and ONNX files and the float ONNX one, plus
     model_card.json and MODEL_CARD.md (training command, hardware, accuracy of every format).
     Among several exports the choice is made on validation images, never on the test set."""
     from cifar_edge.export.release import choose_by_validation, release as run_release
