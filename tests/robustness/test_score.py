@@ -17,7 +17,7 @@ from cifar_edge.robustness.corruptions import CIFAR10_C, SEVERITIES
 
 @pytest.fixture
 def release_copy(tmp_path, monkeypatch):
-    """A copy of the released models/ (int8 TFLite and float ONNX, no TensorFlow needed), with the
+    """A copy of the released models/ (int8 TFLite and ONNX, float ONNX; no TensorFlow needed), with the
     set cache in tmp_path."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     folder = tmp_path / "release"
@@ -59,7 +59,8 @@ def test_a_release_folder_is_scored_against_its_float_onnx_and_its_card_takes_th
                  "--corruptions", "contrast", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert list(report["formats"]) == ["tflite-int8", "onnx-fp32"] and report["float_reference"] == "onnx-fp32"
+    assert list(report["formats"]) == ["tflite-int8", "onnx-fp32", "onnx-int8"]
+    assert report["float_reference"] == "onnx-fp32"
     assert report["formats"]["tflite-int8"]["sha256"] == json.loads(
         (release_copy / "model_card.json").read_text())["files"]["tflite-int8"]["sha256"]
     assert (release_copy / "MODEL_CARD.md").read_text() == card_before  # --limit: a quick look, not recorded
@@ -120,13 +121,13 @@ def test_a_failing_corruption_is_one_clear_error_not_a_traceback(release_copy, r
 
 def test_files_and_corruptions_are_chosen_and_unknown_ones_refused(release_copy, tmp_path):
     files, reference = score.choose_formats(release_copy, None)
-    assert list(files) == ["tflite-int8", "onnx-fp32"] and reference == "onnx-fp32"
+    assert list(files) == ["tflite-int8", "onnx-fp32", "onnx-int8"] and reference == "onnx-fp32"
     files, _ = score.choose_formats(release_copy, "tflite-int8")
     assert list(files) == ["tflite-int8", "onnx-fp32"]  # the float reference is always scored too
     with pytest.raises(CifarEdgeError, match="unknown format"):
         score.choose_formats(release_copy, "tflite-int4")
-    with pytest.raises(CifarEdgeError, match="has no onnx-int8 file"):
-        score.choose_formats(release_copy, "onnx-int8")
+    with pytest.raises(CifarEdgeError, match="has no tflite-fp16 file"):
+        score.choose_formats(release_copy, "tflite-fp16")
     with pytest.raises(CifarEdgeError, match="holds no model files"):
         score.choose_formats(tmp_path / "cache", None)
 
