@@ -13,8 +13,9 @@
 #
 # Needs root (debootstrap, chroot, binfmt_misc), about 1.5 GB of disk and time: the root takes about
 # 20 minutes the first time and is cached in $PI_ROOT (default ~/.cache/cifar-edge/pi-arm64); the
-# scoring about half an hour for the int8 TFLite file, one to two for the int8 ONNX one.  Each finished step is kept
-# (the scores in slices of 500 images, in the root), so a killed run goes on from where it stopped.
+# scoring about half an hour for the int8 TFLite file, one to two for the int8 ONNX one.  Each
+# finished step is kept (the scores in slices of 500 images, in the root), so a killed run goes on
+# from where it stopped.
 # What emulation cannot tell: a Pi's speed, its camera, Picamera2.
 set -euo pipefail
 
