@@ -26,6 +26,8 @@ CANDIDATES = {
     "noise+blur": dict(noise_fraction=0.4, blur_fraction=0.2),
     "whiten-eps": dict(whiten_eps=5e-3),
     "noise+eps": dict(noise_fraction=0.5, whiten_eps=5e-3),
+    "augmix": dict(augmix_fraction=0.5),
+    "noise+augmix": dict(noise_fraction=0.3, augmix_fraction=0.4),
 }
 VAL_SEED = 1  # the corruptions' seed for validation sets; the test sets use 0
 

@@ -6,8 +6,10 @@ flip in even epochs and the opposite one in odd epochs, so consecutive epochs al
 orientations.  Being a function of the epoch is what lets a resumed run replay the same stream.
 
 Optionally, a share of the images gets what a camera adds (`CameraAugment`): Gaussian sensor noise of
-a random strength, or a Gaussian blur of a random width.  It draws from a random stream of its own, so
-with it off an epoch is exactly what it was before these options existed.
+a random strength, or a Gaussian blur of a random width; and another share AugMix (Hendrycks et al.,
+ICLR 2020), random chains of geometric and tonal operations mixed with the original.  They draw from a
+random stream of their own, so with them off an epoch is exactly what it was before these options
+existed.
 """
 
 from __future__ import annotations
@@ -50,15 +52,16 @@ def cutout(images: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarra
 @dataclass(frozen=True)
 class CameraAugment:
     """What share of the images gets sensor noise (standard deviation uniform in 0..noise_sigma, on the
-    0..1 pixel scale) and what share a Gaussian blur (sigma uniform in BLUR_SIGMA pixels); an image
-    gets at most one of the two."""
+    0..1 pixel scale), what share a Gaussian blur (sigma uniform in BLUR_SIGMA pixels) and what share
+    AugMix; an image gets at most one of the three."""
     noise_fraction: float = 0.0
     noise_sigma: float = 0.1
     blur_fraction: float = 0.0
+    augmix_fraction: float = 0.0
 
     @property
     def on(self) -> bool:
-        return self.noise_fraction > 0 or self.blur_fraction > 0
+        return self.noise_fraction > 0 or self.blur_fraction > 0 or self.augmix_fraction > 0
 
 
 BLUR_SIGMA = (0.4, 1.2)  # from barely soft to a defocus that erases 2-pixel detail
@@ -80,11 +83,40 @@ def blur(images: np.ndarray, rng: np.random.Generator) -> None:
         image[...] = cv2.GaussianBlur(image, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
 
 
+# Images per AugMix call.  Keras draws the chains' operations and mixing weights once per call (each
+# image still gets its own strengths), so smaller groups mean more variety; 128 keeps the eager calls'
+# overhead to about a tenth of an epoch's time on a 2-core CPU.
+AUGMIX_GROUP = 128
+
+
+def augmix(images: np.ndarray, seed: int) -> None:
+    """AugMix, in place, with `keras.layers.AugMix` and the paper's operations only: without brightness,
+    colour, contrast and sharpness, which would train on the test corruptions themselves."""
+    import random
+
+    import keras
+
+    # float32 whatever the global policy: bfloat16 cannot hold every grey level from 0 to 255
+    layer = keras.layers.AugMix(value_range=(0, 255), all_ops=False, seed=seed, dtype="float32")
+    state = random.getstate()  # Keras picks the operations with Python's `random`: seed it, then restore it
+    random.seed(seed)
+    try:
+        for start in range(0, len(images), AUGMIX_GROUP):
+            part = images[start:start + AUGMIX_GROUP]
+            mixed = keras.ops.convert_to_numpy(layer(part.astype(np.float32), training=True))
+            part[...] = np.clip(np.rint(mixed), 0, 255)
+    finally:
+        random.setstate(state)
+
+
 def camera_augment(images: np.ndarray, rng: np.random.Generator, augment: CameraAugment) -> None:
-    """Noise on a `noise_fraction` share of `images` and blur on another `blur_fraction`, in place."""
+    """Noise on a `noise_fraction` share of `images`, blur on another `blur_fraction` and AugMix on
+    another `augmix_fraction`, in place."""
     draw = rng.random(len(images))
     noisy = np.flatnonzero(draw < augment.noise_fraction)
     blurred = np.flatnonzero((draw >= augment.noise_fraction) & (draw < augment.noise_fraction + augment.blur_fraction))
+    mixed = np.flatnonzero((draw >= augment.noise_fraction + augment.blur_fraction)
+                           & (draw < augment.noise_fraction + augment.blur_fraction + augment.augmix_fraction))
     if len(noisy):
         part = images[noisy]
         add_noise(part, rng, augment.noise_sigma)
@@ -93,6 +125,10 @@ def camera_augment(images: np.ndarray, rng: np.random.Generator, augment: Camera
         part = images[blurred]
         blur(part, rng)
         images[blurred] = part
+    if len(mixed):
+        part = images[mixed]
+        augmix(part, int(rng.integers(2**31)))
+        images[mixed] = part
 
 
 def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_size: int = 0,

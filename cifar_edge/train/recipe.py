@@ -92,6 +92,9 @@ class TrainConfig:
                                    "(0.1 = about 25 grey levels).")
     blur_fraction: float = knob(0.0, "Share of training images blurred by a Gaussian of random width, "
                                      "against defocus and shake (0 = off).")
+    augmix_fraction: float = knob(0.0, "Share of training images given AugMix, random chains of shears, "
+                                       "shifts, rotations, posterize, solarize and equalize mixed with the "
+                                       "image (0 = off).")
     val_size: int = knob(2000, "Training images held out for validation (class-balanced, seeded).")
     train_limit: int = knob(0, "Use only the first N training images (0 = all).")
     test_limit: int = knob(0, "Score only the first N test images (0 = all).")
@@ -162,9 +165,10 @@ def make_config(preset: str = "standard", **overrides) -> TrainConfig:
             raise CifarEdgeError(f"--{option_name(f.name)} must be one of {', '.join(choices)}, got {value!r}")
     if len(config.widths) != 3 or min(config.widths) < 1 or config.epochs < 1 or config.batch_size < 1:
         raise CifarEdgeError("widths (three), epochs and batch size must be positive")
-    if not (0 <= config.noise_fraction and 0 <= config.blur_fraction and config.noise_fraction + config.blur_fraction <= 1):
-        raise CifarEdgeError("--noise-fraction and --blur-fraction are shares of the images: each at least 0, "
-                             "together at most 1")
+    shares = (config.noise_fraction, config.blur_fraction, config.augmix_fraction)
+    if min(shares) < 0 or sum(shares) > 1:
+        raise CifarEdgeError("--noise-fraction, --blur-fraction and --augmix-fraction are shares of the images: "
+                             "each at least 0, together at most 1")
     if not 0 <= config.distill_weight <= 1 or config.temperature <= 0:
         raise CifarEdgeError("--distill-weight is a share of the loss (0 to 1) and --temperature must be positive")
     if not 0 <= config.noise_sigma <= 1:

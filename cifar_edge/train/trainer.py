@@ -228,7 +228,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     initial_epoch = state["epoch"] if state else 0
 
     onehot = np.eye(len(CLASSES), dtype="float32")
-    camera = CameraAugment(config.noise_fraction, config.noise_sigma, config.blur_fraction)
+    camera = CameraAugment(config.noise_fraction, config.noise_sigma, config.blur_fraction, config.augmix_fraction)
 
     def targets(images, labels_onehot):  # a distilled run's: the labels, then the teachers' probabilities
         return with_soft_targets(labels_onehot, teachers, images, config.temperature) if teachers else labels_onehot

@@ -46,6 +46,7 @@ def test_any_option_overrides_a_preset_and_none_keeps_it():
     ({"epochs": 0}, "must be positive"),
     ({"noise_fraction": 0.7, "blur_fraction": 0.5}, "together at most 1"),
     ({"blur_fraction": -0.1}, "each at least 0"),
+    ({"noise_fraction": 0.5, "augmix_fraction": 0.6}, "together at most 1"),
     ({"noise_sigma": 25.0}, "0..1 pixel scale"),
 ])
 def test_bad_options_are_clear_errors(kwargs, message):
@@ -173,6 +174,23 @@ def test_camera_augment_noises_and_blurs_its_shares_and_leaves_the_rest_as_befor
     assert 0.15 < np.mean(change < -0.5) < 0.25  # the blurred share
     assert np.mean(np.all(images == plain, axis=(1, 2, 3))) > 0.45  # the rest, untouched
     assert np.array_equal(augmented_epoch(split, 3, 2, 2, camera=CameraAugment())[0], plain)
+
+
+def test_augmix_changes_its_share_alike_for_a_seed_and_leaves_pythons_random_stream_alone(real_test_split):
+    import random
+
+    split = Split(real_test_split.images[:600], real_test_split.labels[:600])
+    plain, _ = augmented_epoch(split, seed=5, epoch=1, translate=2)
+    camera = CameraAugment(augmix_fraction=0.4)
+    random.seed(11)
+    images, _ = augmented_epoch(split, seed=5, epoch=1, translate=2, camera=camera)
+    assert random.random() == random.Random(11).random()  # the caller's stream is as it was
+    assert np.array_equal(images, augmented_epoch(split, seed=5, epoch=1, translate=2, camera=camera)[0])
+    assert images.dtype == np.uint8 and images.shape == plain.shape
+    changed = np.mean(np.any(images != plain, axis=(1, 2, 3)))
+    assert 0.3 < changed < 0.5
+    other_epoch, _ = augmented_epoch(split, seed=5, epoch=3, translate=2, camera=camera)
+    assert not np.array_equal(other_epoch, augmented_epoch(split, seed=5, epoch=3, translate=2)[0])
 
 
 def test_cutout_paints_one_square_of_mean_colour():
