@@ -10,10 +10,16 @@ clean, and, against the float model, the mCA gap and the top-1 agreement on the 
 Writes robustness.json, robustness.md and robustness.png (`tables`) into the folder (or `--out`) and
 records the summary in its model_card.json (in a release folder, in MODEL_CARD.md too), unless only
 part of the test set was scored (--limit).
+
+The whole run takes about an hour of two CPU cores, so each file's predictions on each set are saved
+beside the cached sets, named by the file's bytes and the runtime's version: a run that was killed
+continues where it stopped, and scoring one more file does not score the others again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Callable
@@ -24,7 +30,7 @@ from cifar_edge import evaluation, provenance
 from cifar_edge.data import load_cifar10
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.exporter import CARD, REFERENCE
-from cifar_edge.files import read_json, write_json
+from cifar_edge.files import read_json, write_atomically, write_json
 from cifar_edge.formats import FORMATS
 from cifar_edge.robustness.corruptions import CAMERA, CIFAR10_C, CORRUPTIONS, SEVERITIES
 from cifar_edge.robustness.sets import cache_folder, corrupted_set
@@ -79,6 +85,35 @@ def predictor(name: str, path: Path) -> Callable[[np.ndarray], np.ndarray]:
     from cifar_edge.edge_runtime import Classifier
     classifier = Classifier(path, threads=os.cpu_count() or 1)
     return lambda images: classifier.scores(images, batch_size=250).argmax(axis=1)
+
+
+# The packages whose versions can change a file's predictions.
+RUNTIMES = ("numpy", "tensorflow", "keras", "ai-edge-litert", "tflite-runtime", "onnxruntime")
+
+
+def predictions_key(path: Path) -> str:
+    """What decides a file's predictions on a set: its bytes and the runtimes that read it."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(json.dumps(provenance.package_versions(RUNTIMES), sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def remembered(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, path: Path | None) -> np.ndarray:
+    """predict(images), read from `path` when an earlier run saved it there (and saved there if not)."""
+    if path is not None and path.is_file():
+        try:
+            saved = np.load(path)
+        except (OSError, ValueError):  # cut short: predicted again below
+            saved = None
+        if saved is not None and saved.shape == (len(images),):
+            return saved
+    made = predict(images)
+    if path is not None:
+        def save(tmp):
+            with open(tmp, "wb") as f:
+                np.save(f, made)
+        write_atomically(path, save)
+    return made
 
 
 def choose_corruptions(text: str | None) -> list[str]:
@@ -145,7 +180,12 @@ def robustness(folder: str | Path, data: str | Path | None = None, formats: str 
     predictors = {name: predictor(name, path) for name, path in files.items()}
     cache_dir = cache_folder(dataset.sha256, len(test), seed) if cache else None
 
-    clean = {name: predict(test.images) for name, predict in predictors.items()}
+    keys = {fmt: predictions_key(path) for fmt, path in files.items()}
+
+    def saved_as(fmt: str, set_name: str) -> Path | None:
+        return cache_dir / "predictions" / f"{keys[fmt]}-{set_name}.npy" if cache_dir else None
+
+    clean = {fmt: remembered(predict, test.images, saved_as(fmt, "clean")) for fmt, predict in predictors.items()}
     predictions = {name: {} for name in files}
     jobs = [(name, severity) for name in names for severity in SEVERITIES]
     with tqdm(jobs, desc="corrupted sets", unit="set", disable=not progress) as bar:
@@ -153,7 +193,7 @@ def robustness(folder: str | Path, data: str | Path | None = None, formats: str 
             bar.set_postfix_str(f"{name} {severity}")
             images = corrupted_set(test.images, name, severity, seed, cache_dir)
             for fmt, predict in predictors.items():
-                predictions[fmt][name, severity] = predict(images)
+                predictions[fmt][name, severity] = remembered(predict, images, saved_as(fmt, f"{name}-{severity}"))
 
     cards = {}
     if (folder / CARD).is_file():

@@ -71,6 +71,21 @@ def test_a_release_folder_is_scored_against_its_float_onnx_and_its_card_takes_th
     assert json.loads((release_copy / "model_card.json").read_text())["robustness"]["test_images"] == 20
 
 
+def test_a_second_run_reads_the_predictions_the_first_saved(release_copy, real_archive, monkeypatch):
+    from cifar_edge.robustness import score
+
+    first = score.robustness(release_copy, data=real_archive, corruption_names="contrast", limit=20, progress=False)
+
+    def runtime_not_asked(name, path):
+        def predict(images):
+            raise AssertionError("a set scored before must be read back, not scored again")
+        return predict
+    monkeypatch.setattr(score, "predictor", runtime_not_asked)
+    again = score.robustness(release_copy, data=real_archive, corruption_names="contrast", limit=20, progress=False)
+    assert again["formats"] == first["formats"]
+    assert len(list(release_copy.parent.glob("cache/cifar-edge/corrupted/*/predictions/*.npy"))) == 3 * 6
+
+
 def test_a_release_card_refuses_a_report_of_other_files(release_copy):
     from cifar_edge.export.release import record_robustness
 
