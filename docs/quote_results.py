@@ -16,7 +16,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
-FENCED = re.compile(r"```[^\n]*\n.*?\n```", re.S)
+FENCED = re.compile(r"```[^\n]*\n(?:```|.*?\n```)", re.S)  # an empty block too: a new quote starts as one
 TABLE = re.compile(r"(?:^\|.*\|\n)+", re.M)
 
 
