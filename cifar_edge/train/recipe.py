@@ -201,7 +201,7 @@ def command_for(config: TrainConfig) -> str:
 
 def resolve_precision(precision: str) -> str:
     """"auto" means bfloat16 compute where the hardware computes in bfloat16 (a GPU; a CPU with AMX:
-    620 against 386 images/s on 2 Xeon cores; or with AVX512_BF16: 324 against 246 on 2 EPYC cores,
+    258 against 184 images/s on 2 Xeon cores; or with AVX512_BF16: 298 against 227 on 2 EPYC cores,
     `benchmarks/train_speed.py`) and float32 elsewhere, where bfloat16 is emulated and slower (AVX2
     only).  Weights, optimizer state and the saved model stay float32 either way."""
     if precision != "auto":
