@@ -84,8 +84,9 @@ def blur(images: np.ndarray, rng: np.random.Generator) -> None:
 
 
 # Images per AugMix call.  Keras draws the chains' operations and mixing weights once per call (each
-# image still gets its own strengths), so smaller groups mean more variety; 128 keeps the eager calls'
-# overhead to about a tenth of an epoch's time on a 2-core CPU.
+# image still gets its own strengths), so smaller groups mean more variety; at 128 the eager calls cost
+# 1.4 s per 1,000 images on a busy 2-core CPU (about 35 s an epoch at a half share, against some 200 s
+# of training), at 32 they cost five times as much.
 AUGMIX_GROUP = 128
 
 
