@@ -30,10 +30,10 @@ from cifar_edge import evaluation, provenance
 from cifar_edge.data import load_cifar10
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.exporter import CARD, REFERENCE
-from cifar_edge.files import read_json, write_atomically, write_json
+from cifar_edge.files import read_json, write_json
 from cifar_edge.formats import FORMATS
 from cifar_edge.robustness.corruptions import CAMERA, CIFAR10_C, CORRUPTIONS, SEVERITIES
-from cifar_edge.robustness.sets import cache_folder, corrupted_set
+from cifar_edge.robustness.sets import cache_folder, corrupted_set, saved_or_made
 
 KERAS = "keras-fp32"
 # The float model the int8 files are measured against: the first of these the folder holds.
@@ -100,20 +100,7 @@ def predictions_key(path: Path) -> str:
 
 def remembered(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, path: Path | None) -> np.ndarray:
     """predict(images), read from `path` when an earlier run saved it there (and saved there if not)."""
-    if path is not None and path.is_file():
-        try:
-            saved = np.load(path)
-        except (OSError, ValueError):  # cut short: predicted again below
-            saved = None
-        if saved is not None and saved.shape == (len(images),):
-            return saved
-    made = predict(images)
-    if path is not None:
-        def save(tmp):
-            with open(tmp, "wb") as f:
-                np.save(f, made)
-        write_atomically(path, save)
-    return made
+    return saved_or_made(path, lambda saved: saved.shape == (len(images),), lambda: predict(images))
 
 
 def choose_corruptions(text: str | None) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -34,26 +35,35 @@ def cache_folder(data_sha256: str, count: int, seed: int, split: str = "test") -
             / f"{data_sha256[:16]}-{split}-{count}img-seed{seed}-code{corruption_code_hash()}")
 
 
-def corrupted_set(images: np.ndarray, name: str, severity: int, seed: int, folder: Path | None) -> np.ndarray:
-    """`images` under corruption `name` at `severity`, from the cache `folder` when it holds them."""
-    path = folder / f"{name}-{severity}.npy" if folder else None
+def saved_or_made(path: Path | None, fits: Callable[[np.ndarray], bool], make: Callable[[], np.ndarray]) -> np.ndarray:
+    """The array saved at `path` when it is readable and `fits`; else `make()`, saved there atomically.
+    A file cut short by a killed run, or of the wrong shape, is made again."""
     if path is not None and path.is_file():
         try:
-            cached = np.load(path)
-        except (OSError, ValueError):  # cut short or damaged: made again below
-            cached = None
-        if cached is not None and cached.shape == images.shape and cached.dtype == np.uint8:
-            return cached
-    try:
-        made = corruptions.corrupt(images, name, severity, seed)
-    except CifarEdgeError:
-        raise
-    except Exception as error:  # a corruption meeting input it was not written for: say which, no traceback
-        raise CifarEdgeError(f"corruption {name} at severity {severity} failed on the {len(images)} test "
-                             f"images: {type(error).__name__}: {error}") from error
+            saved = np.load(path)
+        except (OSError, ValueError):
+            saved = None
+        if saved is not None and fits(saved):
+            return saved
+    made = make()
     if path is not None:
         def save(tmp):
             with open(tmp, "wb") as f:
                 np.save(f, made)
         write_atomically(path, save)
     return made
+
+
+def corrupted_set(images: np.ndarray, name: str, severity: int, seed: int, folder: Path | None) -> np.ndarray:
+    """`images` under corruption `name` at `severity`, from the cache `folder` when it holds them."""
+    def make() -> np.ndarray:
+        try:
+            return corruptions.corrupt(images, name, severity, seed)
+        except CifarEdgeError:
+            raise
+        except Exception as error:  # a corruption meeting input it was not written for: say which, no traceback
+            raise CifarEdgeError(f"corruption {name} at severity {severity} failed on the {len(images)} test "
+                                 f"images: {type(error).__name__}: {error}") from error
+
+    return saved_or_made(folder / f"{name}-{severity}.npy" if folder else None,
+                         lambda saved: saved.shape == images.shape and saved.dtype == np.uint8, make)
