@@ -39,10 +39,13 @@ def read_json(path: Path):
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
-    """`rows` (dicts with the same keys) as a CSV file with a header line."""
+    """`rows` as a CSV file with a header line naming every key of any row, in first-seen order (a
+    resumed run's older rows may lack a column its newer ones have; their cells stay empty)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+
     def write(tmp):
         with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
     write_atomically(path, write)

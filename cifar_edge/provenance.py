@@ -33,6 +33,24 @@ def describe_machine(machine: dict) -> str:
     return f"{cpu}{flags}, {machine.get('cpu_count')} cores"
 
 
+def cpu_clock() -> tuple[int, int] | None:
+    """(stolen, total) CPU time of all cores since boot, in clock ticks, from /proc/stat; None where
+    that is unreadable.  On a virtual machine the hypervisor can take half the cores' time ("steal"),
+    which halves a run's images/s on the same CPU model, so timed results record it beside the CPU."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        # user nice system idle iowait irq softirq steal (guest time is already counted in user)
+        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        return ticks[7], sum(ticks)
+    return None
+
+
+def stolen_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The share of the CPU's time the hypervisor took between two `cpu_clock()` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return round((after[0] - before[0]) / (after[1] - before[1]), 3)
+
+
 def machine_info() -> dict:
     """OS, CPU model, core count and the CPU's speed-deciding instruction sets (the platform module
     leaves the CPU name empty on Linux; /proc/cpuinfo has it)."""

@@ -11,6 +11,7 @@ uint8 RGB in, logits out), `metrics.json`, `history.csv`, `training_curves.png` 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -81,7 +82,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.teacher_seconds = 0.0  # set by the trainer before each epoch of a distilled run
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
+        self.start, self.clock = time.perf_counter(), provenance.cpu_clock()
 
     def on_train_batch_end(self, batch, logs=None):
         self.train_seconds = time.perf_counter() - self.start  # excludes validation
@@ -93,7 +94,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
                              "train_seconds": round(self.train_seconds, 2),
                              "epoch_seconds": round(time.perf_counter() - self.start + self.teacher_seconds, 2),
-                             "images_per_s": round(images / self.train_seconds, 1), **teacher})
+                             "images_per_s": round(images / self.train_seconds, 1), **teacher,
+                             # what else had the CPU: the hypervisor (steal) and other processes (load)
+                             "cpu_stolen": provenance.stolen_share(self.clock, provenance.cpu_clock()),
+                             "load_average": round(os.getloadavg()[0], 2)})
         path = self.run_dir / f"checkpoint-epoch{epoch + 1:03d}.keras"
         write_atomically(path, lambda tmp: self.model.save(tmp))
         write_json(self.run_dir / CHECKPOINT_STATE, {
@@ -277,6 +281,7 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
     test_tta_logits = predict_logits(model, test_split.images, flip_tta=True)
     matrix = evaluation.confusion_matrix(test_split.labels, test_logits.argmax(axis=1))
     train_seconds = sum(row["train_seconds"] for row in history)
+    stolen = [(row["cpu_stolen"], row["epoch_seconds"]) for row in history if row.get("cpu_stolen") is not None]
     metrics = {
         "test_accuracy": evaluation.accuracy(test_logits, test_split.labels),
         "test_accuracy_flip_tta": evaluation.accuracy(test_tta_logits, test_split.labels),
@@ -293,6 +298,9 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
         "command_wall_seconds": round(wall_seconds, 1),
         "train_images_per_s": round(sum(r["images_per_s"] * r["train_seconds"] for r in history)
                                     / train_seconds, 1),
+        # The CPU time the hypervisor took while training (a virtual machine's "steal"), epoch-weighted.
+        "cpu_stolen": round(sum(share * secs for share, secs in stolen) / sum(secs for _, secs in stolen), 3)
+        if stolen else None,
         "parameters": model.count_params(),
         "seed": config.seed,
         "precision": precision,

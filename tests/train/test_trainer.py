@@ -41,6 +41,8 @@ def test_smoke_training_writes_every_artifact(smoke_run, real_archive):
     assert metrics["replicas"] == 1  # no --distribute: one device
     history = (run_dir / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,") and len(history) == 3
+    assert {"cpu_stolen", "load_average"} <= set(history[0].split(","))  # what else had the CPU
+    assert metrics["cpu_stolen"] is None or 0 <= metrics["cpu_stolen"] <= 1
     for png in ("training_curves.png", "confusion_matrix.png"):
         assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
