@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines are noise in the table's log
@@ -30,34 +29,6 @@ CANDIDATES = {
     "augmix": dict(augmix_fraction=0.5),
     "noise+augmix": dict(noise_fraction=0.3, augmix_fraction=0.4),
 }
-VAL_SEED = 1  # the corruptions' seed for validation sets; the test sets use 0
-
-
-def score_on_validation(run_dir: Path, config, dataset, progress: bool) -> dict:
-    """The run's model on its own validation images: clean, and every corruption at every severity."""
-    from tqdm import tqdm
-
-    from cifar_edge.data import train_val_split
-    from cifar_edge.export.exporter import load_keras_model
-    from cifar_edge.robustness.corruptions import CORRUPTIONS, SEVERITIES
-    from cifar_edge.robustness.score import summarise
-    from cifar_edge.robustness.sets import cache_folder, corrupted_set
-    from cifar_edge.train.trainer import limit
-
-    _, val = train_val_split(limit(dataset.train, config.train_limit), config.val_size, config.seed)
-    model = load_keras_model(run_dir / "model.keras")
-
-    def predict(images):
-        return model.predict(images, batch_size=500, verbose=0).argmax(axis=1)
-
-    folder = cache_folder(dataset.sha256, len(val), VAL_SEED, split=f"val{config.val_size}-seed{config.seed}")
-    jobs = [(name, severity) for name in CORRUPTIONS for severity in SEVERITIES]
-    predictions = {}
-    for name, severity in tqdm(jobs, desc=run_dir.name, unit="set", disable=not progress, leave=False):
-        predictions[name, severity] = predict(corrupted_set(val.images, name, severity, VAL_SEED, folder))
-    return summarise(predict(val.images), predictions, val.labels, None, None)
-
-
 def stolen(metrics: dict) -> str:
     share = metrics.get("cpu_stolen")
     return "-" if share is None else f"{share:.0%}"
@@ -75,6 +46,7 @@ def main() -> None:
 
     from cifar_edge import provenance
     from cifar_edge.data import load_cifar10
+    from cifar_edge.robustness.validation import VAL_SEED, validation_robustness
     from cifar_edge.train import make_config
     from cifar_edge.train.trainer import train
 
@@ -82,7 +54,7 @@ def main() -> None:
     unknown = [name for name in names if name not in CANDIDATES]
     if unknown:
         raise SystemExit(f"unknown candidate(s) {', '.join(unknown)}: choose from {', '.join(CANDIDATES)}")
-    dataset = load_cifar10(args.data)
+    dataset = load_cifar10(args.data, splits=("test",))  # for its checksum: each scoring loads what it needs
     rows = []
     for name in names:
         config = make_config(args.preset, epochs=args.epochs, **CANDIDATES[name])
@@ -91,9 +63,8 @@ def main() -> None:
             metrics = json.loads((run_dir / "metrics.json").read_text())
         else:
             metrics = train(config, data=args.data, run_dir=run_dir, resume=True, progress=args.progress)
-        started = time.perf_counter()
-        report = score_on_validation(run_dir, config, dataset, args.progress)
-        rows.append((name, config, metrics, report, time.perf_counter() - started))
+        report = validation_robustness(run_dir, args.data, args.progress)
+        rows.append((name, config, metrics, report))
 
     machine = provenance.describe_machine(provenance.machine_info())
     print(f"recipe: --preset {args.preset}, {rows[0][1].epochs} epochs; validation: {len(rows)} "
@@ -101,7 +72,7 @@ def main() -> None:
           f"(test sets: 0); data sha256 {dataset.sha256[:16]}; {machine}")
     print(f"{'candidate':<12}{'val clean':>10}{'val mCA':>9}{'noise 3':>9}{'camera':>8}{'worst corruption':>22}"
           f"{'test':>8}{'train min':>10}{'stolen':>7}  options")
-    for name, config, metrics, report, _ in rows:
+    for name, config, metrics, report in rows:
         worst = report["worst"][0]
         options = " ".join(f"--{key.replace('_', '-')} {value}" for key, value in CANDIDATES[name].items()) or "—"
         print(f"{name:<12}{report['clean']:>10.2%}{report['mca']:>9.2%}"

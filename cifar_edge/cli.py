@@ -245,19 +245,29 @@ def release(
                                              "int8 file fits --max-mb is released."),
     out: Path = typer.Option(Path("models"), help="Where the released files go."),
     max_mb: float = typer.Option(MAX_RELEASE_MB, help="Largest int8 file that may be released (the device budget)."),
+    min_val_mca: Optional[float] = typer.Option(None, help="Release only a model whose mean accuracy on its "
+                                                "corrupted validation images (15 CIFAR-10-C corruptions, 5 "
+                                                "severities) is at least this, e.g. 0.82. Scored once per "
+                                                "run, minutes each, and saved in its val_robustness.json."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
     force: bool = typer.Option(False, help="Replace an existing release."),
 ):
     """Publish a scored export as the shipped model: the int8 TFLite and ONNX files and the float ONNX one, plus
     model_card.json and MODEL_CARD.md (training command, hardware, accuracy of every format).
     Among several exports the choice is made on validation images, never on the test set."""
     from cifar_edge.export.release import choose_by_validation, release as run_release
+    from cifar_edge.robustness.validation import validation_robustness
 
-    export_dir, candidates = choose_by_validation(export_dirs, max_mb)
-    if len(candidates) > 1:
-        typer.echo(f"{'export':<28}{'validation':>11}{'int8 MB':>9}")
+    export_dir, candidates = choose_by_validation(export_dirs, max_mb, min_val_mca,
+                                                  lambda run_dir: validation_robustness(run_dir, data)["mca"])
+    if len(candidates) > 1 or min_val_mca is not None:
+        mca_header = f"{'val mCA':>9}" if min_val_mca is not None else ""
+        typer.echo(f"{'export':<28}{'validation':>11}{mca_header}{'int8 MB':>9}")
         for row in candidates:
-            verdict = "released" if row["chosen"] else ("" if row["fits"] else f"over {max_mb} MB")
-            typer.echo(f"{row['export']:<28}{row['val_accuracy']:>11.2%}{row['int8_mb'] or 0:>9.2f}  {verdict}")
+            verdict = ("released" if row["chosen"] else f"over {max_mb} MB" if not row["fits"]
+                       else f"mCA under {min_val_mca:.1%}" if not row.get("robust", True) else "")
+            mca = f"{row['val_mca']:>9.2%}" if min_val_mca is not None else ""
+            typer.echo(f"{row['export']:<28}{row['val_accuracy']:>11.2%}{mca}{row['int8_mb'] or 0:>9.2f}  {verdict}")
     card = run_release(export_dir, out=out, force=force)
     for entry in card["files"].values():
         typer.echo(f"{entry['bytes'] / 1e6:>8.2f} MB  {out / entry['file']}")

@@ -75,6 +75,7 @@ def test_robust_training_scores_each_candidate_on_corrupted_validation_images(sm
     """A finished candidate is reused, not retrained, and scored on validation sets seeded apart from the test sets."""
     run_dir, metrics = smoke_run
     shutil.copytree(run_dir, tmp_path / "runs" / "smoke-2ep" / "plain")
+    (tmp_path / "runs" / "smoke-2ep" / "plain" / "val_robustness.json").unlink(missing_ok=True)  # scored afresh
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "robust_training.py"), "--data", str(real_archive),
                           "--preset", "smoke", "--only", "plain", "--runs", str(tmp_path / "runs"), "--no-progress"],
                          capture_output=True, text=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from cifar_edge import provenance
 from cifar_edge.contract import CLASSES, MAX_RELEASE_MB, RELEASED_FILES, InputContract
@@ -45,10 +46,13 @@ def training_record(card: dict) -> dict | None:
             "teachers": metrics.get("teachers")}
 
 
-def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELEASE_MB) -> tuple[Path, list[dict]]:
+def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELEASE_MB, min_val_mca: float | None = None,
+                         val_mca_of: Callable[[Path], float] | None = None) -> tuple[Path, list[dict]]:
     """The export to release among several: the highest validation accuracy (held-out training
     images, never the test set, which would make the released figures optimistic) among those whose
-    int8 file fits `max_mb`.  Returns it and one row per candidate, saying why each lost."""
+    int8 file fits `max_mb` and, given `min_val_mca`, whose model keeps that mean accuracy on the
+    corrupted validation images (a camera's frames are noisy, blurred, dim), which `val_mca_of(run
+    folder)` measures (`robustness.validation`).  Returns it and one row per candidate, saying why each lost."""
     rows = []
     for export_dir in map(Path, export_dirs):
         if not (export_dir / CARD).is_file():
@@ -60,13 +64,24 @@ def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELE
         rows.append({"export": str(export_dir), "val_accuracy": training["val_accuracy"],
                      "int8_mb": int8 and round(int8["bytes"] / 1e6, 2),
                      "data_sha256": (training.get("data") or {}).get("sha256"),
-                     "fits": bool(int8) and int8["bytes"] / 1e6 <= max_mb})
+                     "fits": bool(int8) and int8["bytes"] / 1e6 <= max_mb,
+                     "model": (card.get("source") or {}).get("path")})
     if len({row["data_sha256"] for row in rows}) > 1:
         raise CifarEdgeError("the candidates were trained on different data; their validation accuracies "
                              "do not compare")
-    fitting = [row for row in rows if row["fits"]]
+    if min_val_mca is not None:
+        for row in rows:
+            if row["model"] is None:
+                raise CifarEdgeError(f"{row['export']} does not name the model it was exported from")
+            row["val_mca"] = val_mca_of(Path(row["model"]).parent)
+            row["robust"] = row["val_mca"] >= min_val_mca
+    fitting = [row for row in rows if row["fits"] and row.get("robust", True)]
     if not fitting:
-        raise CifarEdgeError(f"no candidate has an int8 file of at most {max_mb} MB")
+        floor = "" if min_val_mca is None else f" and a validation mCA of at least {min_val_mca:.1%}"
+        raise CifarEdgeError(f"no candidate has an int8 file of at most {max_mb} MB{floor}: "
+                             + ", ".join(f"{row['export']} ({row['int8_mb']} MB"
+                                         + ("" if "val_mca" not in row else f", mCA {row['val_mca']:.1%}") + ")"
+                                         for row in rows))
     winner = max(fitting, key=lambda row: row["val_accuracy"])
     for row in rows:
         row["chosen"] = row is winner

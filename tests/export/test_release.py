@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from cifar_edge.export.compare import compare
 from cifar_edge.contract import RELEASED_FILES
 from cifar_edge.formats import FORMATS
 from cifar_edge.export.release import choose_by_validation, record_device_check, release
+from cifar_edge.robustness.validation import validation_robustness
 from conftest import cli
 
 pytestmark = pytest.mark.slow
@@ -106,3 +108,24 @@ def test_candidates_trained_on_different_data_are_refused(tmp_path):
         choose_by_validation([one, other])
     with pytest.raises(CifarEdgeError, match="at most 1.0 MB"):
         choose_by_validation([one], max_mb=1.0)
+
+
+def test_a_validation_mca_floor_scores_each_run_once_and_refuses_a_fragile_model(scored, real_archive, tmp_path,
+                                                                                  monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    run_dir = Path(json.loads((scored / "model_card.json").read_text())["source"]["path"]).parent
+    (run_dir / "val_robustness.json").unlink(missing_ok=True)
+    chosen, rows = choose_by_validation([scored], min_val_mca=0.0,
+                                        val_mca_of=lambda run: validation_robustness(run, real_archive)["mca"])
+    saved = json.loads((run_dir / "val_robustness.json").read_text())
+    assert chosen == scored and rows[0]["val_mca"] == saved["mca"] and 0.1 < saved["mca"] < saved["clean"]
+    assert saved["clean"] == pytest.approx(rows[0]["val_accuracy"])  # the same images the trainer held out
+    assert saved["val_images"] == 256 and saved["seed"] == 1 and len(saved["accuracy"]) == 18
+
+    # asked again, the saved summary is read back: no model is loaded
+    def no_model(path):
+        raise AssertionError("scored again")
+    monkeypatch.setattr("cifar_edge.export.exporter.load_keras_model", no_model)
+    run = cli("release", scored, "--out", tmp_path / "models", "--min-val-mca", "0.99", "--data", real_archive)
+    assert run.returncode == 1 and "validation mCA of at least 99.0%" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "models").exists()
