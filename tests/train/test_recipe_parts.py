@@ -22,12 +22,15 @@ from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 # --------------------------------------------------------------------------- presets and options
 
 def test_presets_exist_and_grow_in_cost():
-    assert list(PRESETS) == ["smoke", "fast", "standard", "best", "long", "distilled"]
+    assert list(PRESETS) == ["smoke", "fast", "standard", "best", "long", "distilled", "robust"]
     costs = [p.epochs * p.widths[1] ** 2 * (p.train_limit or 50000) for p in list(PRESETS.values())[:5]]
     assert costs == sorted(costs)
     # distilled: standard's recipe, plus the best run as its teacher
     assert dataclasses.replace(PRESETS["distilled"], preset="standard", teacher=()) == PRESETS["standard"]
     assert PRESETS["distilled"].teacher == ("runs/best",)
+    # robust: standard's recipe, half its images noisy
+    assert dataclasses.replace(PRESETS["robust"], preset="standard", noise_fraction=0.0) == PRESETS["standard"]
+    assert PRESETS["robust"].noise_fraction == 0.5
 
 
 def test_any_option_overrides_a_preset_and_none_keeps_it():
