@@ -144,9 +144,9 @@ _PRESET_TABLE = {
     "distilled": ("standard's network and epochs, also taught by the finished `best` run (runs/best): "
                   "the 2 MB int8 file with some of the wider network's accuracy",
                   dict(epochs=20, teacher=("runs/best",))),
-    "robust": ("standard's network and epochs with half the training images given sensor noise: the model "
-               "for a camera (benchmarks/robust_training.py chose the share on corrupted validation images)",
-               dict(epochs=20, noise_fraction=0.5)),
+    "robust": ("standard's network and epochs with a quarter of the training images given sensor noise: the "
+               "model for a camera (benchmarks/robust_training.py chose the share on corrupted validation images)",
+               dict(epochs=20, noise_fraction=0.25)),
 }
 PRESETS: dict[str, TrainConfig] = {name: TrainConfig(preset=name, **overrides)
                                    for name, (_, overrides) in _PRESET_TABLE.items()}

@@ -28,9 +28,9 @@ def test_presets_exist_and_grow_in_cost():
     # distilled: standard's recipe, plus the best run as its teacher
     assert dataclasses.replace(PRESETS["distilled"], preset="standard", teacher=()) == PRESETS["standard"]
     assert PRESETS["distilled"].teacher == ("runs/best",)
-    # robust: standard's recipe, half its images noisy
+    # robust: standard's recipe, a quarter of its images noisy
     assert dataclasses.replace(PRESETS["robust"], preset="standard", noise_fraction=0.0) == PRESETS["standard"]
-    assert PRESETS["robust"].noise_fraction == 0.5
+    assert PRESETS["robust"].noise_fraction == 0.25
 
 
 def test_any_option_overrides_a_preset_and_none_keeps_it():
