@@ -45,7 +45,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from cifar_edge import provenance
-    from cifar_edge.data import load_cifar10
     from cifar_edge.robustness.validation import VAL_SEED, validation_robustness
     from cifar_edge.train import make_config
     from cifar_edge.train.trainer import train
@@ -54,7 +53,6 @@ def main() -> None:
     unknown = [name for name in names if name not in CANDIDATES]
     if unknown:
         raise SystemExit(f"unknown candidate(s) {', '.join(unknown)}: choose from {', '.join(CANDIDATES)}")
-    dataset = load_cifar10(args.data, splits=("test",))  # for its checksum: each scoring loads what it needs
     rows = []
     for name in names:
         config = make_config(args.preset, epochs=args.epochs, **CANDIDATES[name])
@@ -69,7 +67,7 @@ def main() -> None:
     machine = provenance.describe_machine(provenance.machine_info())
     print(f"recipe: --preset {args.preset}, {rows[0][1].epochs} epochs; validation: {len(rows)} "
           f"candidates on {rows[0][2]['val_images']:,} held-out training images, corruptions seeded {VAL_SEED} "
-          f"(test sets: 0); data sha256 {dataset.sha256[:16]}; {machine}")
+          f"(test sets: 0); data sha256 {rows[0][3]['data_sha256'][:16]}; {machine}")
     print(f"{'candidate':<12}{'val clean':>10}{'val mCA':>9}{'noise 3':>9}{'camera':>8}{'worst corruption':>22}"
           f"{'test':>8}{'train min':>10}{'stolen':>7}  options")
     for name, config, metrics, report in rows:

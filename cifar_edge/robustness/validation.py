@@ -16,7 +16,7 @@ from cifar_edge.data import load_cifar10, train_val_split
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.files import read_json, write_json
 from cifar_edge.robustness.corruptions import CORRUPTIONS, SEVERITIES
-from cifar_edge.robustness.score import summarise
+from cifar_edge.robustness.score import KERAS, predictor, summarise
 from cifar_edge.robustness.sets import cache_folder, corrupted_set
 
 VAL_SEED = 1  # the corruptions' seed for validation sets; the test sets use 0
@@ -27,8 +27,6 @@ def validation_robustness(run_dir: str | Path, data: str | Path | None = None, p
     """The run's Keras model on its validation images: clean accuracy, mCA, camera mean, every set's
     accuracy (`score.summarise`), plus the model's SHA-256 and the data's."""
     from tqdm import tqdm
-
-    from cifar_edge.export.exporter import load_keras_model
 
     run_dir = Path(run_dir)
     model_path, metrics_path = run_dir / "model.keras", run_dir / "metrics.json"
@@ -50,11 +48,7 @@ def validation_robustness(run_dir: str | Path, data: str | Path | None = None, p
         raise CifarEdgeError(f"{run_dir} held out no validation images (--val-size 0)")
     train = dataset.train.take(slice(0, config["train_limit"])) if config["train_limit"] else dataset.train
     _, val = train_val_split(train, config["val_size"], config["seed"])
-    model = load_keras_model(model_path)
-
-    def predict(images):
-        return model.predict(images, batch_size=500, verbose=0).argmax(axis=1)
-
+    predict = predictor(KERAS, model_path)
     folder = cache_folder(dataset.sha256, len(val), VAL_SEED, split=f"val{config['val_size']}-seed{config['seed']}")
     jobs = [(name, severity) for name in CORRUPTIONS for severity in SEVERITIES]
     predictions = {}
