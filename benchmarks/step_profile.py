@@ -37,7 +37,7 @@ from cifar_edge.train import make_config  # noqa: E402
 from cifar_edge.train.augment import epoch_arrays  # noqa: E402
 from cifar_edge.train.model import build_model  # noqa: E402
 from cifar_edge.train.recipe import resolve_precision  # noqa: E402
-from cifar_edge.train.trainer import trains_channels_first  # noqa: E402
+from cifar_edge.train.trainer import trains_channels_first, use_precision  # noqa: E402
 from train_speed import StepTimer, measure_trainer  # noqa: E402  (beside this script)
 
 BATCH = 1024
@@ -45,13 +45,13 @@ BATCH = 1024
 
 def time_plain_step(precision: str, images, onehot, steps: int, warmup: int) -> float:
     """Seconds per step of the standard network under `precision` with a plain SGD update."""
-    keras.mixed_precision.set_global_policy(precision)
+    use_precision(precision)
     model = build_model(make_config("standard", precision=precision), channels_first=trains_channels_first())
     model.compile(keras.optimizers.SGD(0.1), keras.losses.CategoricalCrossentropy(from_logits=True))
     timer = StepTimer(warmup, BATCH)
     n = (steps + warmup) * BATCH
     model.fit(images[:n], onehot[:n], batch_size=BATCH, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
-    keras.mixed_precision.set_global_policy("float32")
+    use_precision("float32")
     return BATCH / timer.images_per_s()
 
 
@@ -61,7 +61,7 @@ def time_trainer_step(split, precision: str, batch: int, steps: int, warmup: int
 
 
 def time_forward(precision: str, images, steps: int, warmup: int) -> float:
-    keras.mixed_precision.set_global_policy(precision)
+    use_precision(precision)
     model = build_model(make_config("standard", precision=precision), channels_first=trains_channels_first())
     batch = images[:BATCH]
     times = []
@@ -69,7 +69,7 @@ def time_forward(precision: str, images, steps: int, warmup: int) -> float:
         start = time.perf_counter()
         model.predict_on_batch(batch)
         times.append(time.perf_counter() - start)
-    keras.mixed_precision.set_global_policy("float32")
+    use_precision("float32")
     return float(np.median(times[warmup:]))
 
 

@@ -6,7 +6,8 @@ Both train the standard network (airbench94-like, 1.97 M parameters) on the same
 images for the same number of steps after a warm-up.  The baseline is what a Keras user writes
 first: float32, `keras.optimizers.SGD(nesterov=True)`, `model.fit(x, y, batch_size=1024)` on
 pre-augmented arrays.  The trainer is `cifar_edge.train` as `cifar-edge train` runs it: lookahead
-optimizer and augmented epoch arrays, measured in float32 and in mixed_bfloat16, with a mark on the one
+optimizer and augmented epoch arrays, measured in float32, in mixed_bfloat16 (Keras casts at each layer)
+and in onednn_bfloat16 (TensorFlow rewrites the float32 step for oneDNN), with a mark on the one
 its `auto` precision picks on this machine, so a wrong pick shows.  The reference recipe (airbench94 in
 PyTorch) is printed beside them as quoted figures with their source: it is not installed here.
 
@@ -36,7 +37,7 @@ from cifar_edge.train import make_config  # noqa: E402
 from cifar_edge.train.augment import epoch_arrays  # noqa: E402
 from cifar_edge.train.model import build_model  # noqa: E402
 from cifar_edge.train.recipe import resolve_precision  # noqa: E402
-from cifar_edge.train.trainer import compile_for_training, trains_channels_first  # noqa: E402
+from cifar_edge.train.trainer import compile_for_training, trains_channels_first, use_precision  # noqa: E402
 
 
 
@@ -69,7 +70,7 @@ def measure_plain_fit(images, onehot, batch_size, steps, warmup) -> float:
 
 def measure_trainer(split, batch_size, steps, warmup, precision: str) -> float:
     config = make_config("standard", precision=precision)
-    keras.mixed_precision.set_global_policy(precision)
+    use_precision(precision)
     model = build_model(config, channels_first=trains_channels_first())
     compile_for_training(model, config, total_steps=10_000)
     # The trainer's own input path: one epoch's augmented arrays, handed to fit (trainer.train).
@@ -77,7 +78,7 @@ def measure_trainer(split, batch_size, steps, warmup, precision: str) -> float:
                                   config.translate, config.cutout)
     timer = StepTimer(warmup, batch_size)
     model.fit(images, onehot, batch_size=batch_size, shuffle=False, epochs=1, verbose=0, callbacks=[timer])
-    keras.mixed_precision.set_global_policy("float32")
+    use_precision("float32")
     return timer.images_per_s()
 
 
@@ -88,8 +89,9 @@ REFERENCE = (("AVX2 EPYC, 2 cores, float32", 112.8), ("AMX Xeon, 2 cores, float3
              ("AMX Xeon, 2 cores, bf16 autocast", 560.0))
 
 
-# The compute precisions `auto` chooses between (recipe.resolve_precision).
-PRECISIONS = ("float32", "mixed_bfloat16")
+# The compute precisions `auto` chooses between (recipe.resolve_precision), and TensorFlow's own bfloat16
+# rewrite of a float32 step (trainer.use_precision), a candidate for `auto`.
+PRECISIONS = ("float32", "mixed_bfloat16", "onednn_bfloat16")
 
 
 def measure_trainer_on_torch(args) -> dict | None:
@@ -124,8 +126,9 @@ def main() -> None:
         return
     onehot = np.eye(len(CLASSES), dtype="float32")[train.labels]
     plain = measure_plain_fit(train.images, onehot, batch_size, args.steps, args.warmup)
+    precisions = PRECISIONS if keras.backend.backend() == "tensorflow" else PRECISIONS[:2]
     trainer = {precision: measure_trainer(train, batch_size, args.steps, args.warmup, precision)
-               for precision in PRECISIONS}
+               for precision in precisions}
     on_torch = measure_trainer_on_torch(args)
     result = {"plain_fit_images_per_s": round(plain, 1),
               "trainer_images_per_s": {p: round(rate, 1) for p, rate in trainer.items()},

@@ -1,11 +1,12 @@
-"""Copies the committed results into the README, so a quoted figure is never typed by hand.
+"""Copies the committed results into the README and docs/results.md, so a quoted figure is never typed by hand.
 
-For every `results/NAME.txt`, the first fenced block after the README's first mention of
-`results/NAME.txt` becomes the file's text; for every `results/RUN/compare.md`, the first Markdown
-table after its first mention becomes the file's table.  `tests/test_readme.py` checks the result.
+A page asks for a quote with a marker line, `<!-- quote: results/NAME.txt -->` or
+`<!-- quote: results/RUN/compare.md -->`; the fenced block (for .txt) or Markdown table (for .md)
+right after the marker becomes the file's text, and a marker with nothing after it gets one.
+`tests/test_readme.py` checks that the pages are current and that every result is quoted somewhere.
 
-    python docs/quote_results.py           rewrite README.md
-    python docs/quote_results.py --check   exit 1 if a quote is out of date
+    python docs/quote_results.py           rewrite the pages
+    python docs/quote_results.py --check   exit 1 if a quote is out of date or names a missing file
 """
 
 from __future__ import annotations
@@ -15,36 +16,39 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-README = REPO / "README.md"
-FENCED = re.compile(r"```[^\n]*\n(?:```|.*?\n```)", re.S)  # an empty block too: a new quote starts as one
-TABLE = re.compile(r"(?:^\|.*\|\n)+", re.M)
+PAGES = (REPO / "README.md", REPO / "docs" / "results.md")
+# The marker, then what it quotes now: a fenced block, a table, or nothing yet.
+QUOTE = re.compile(r"^<!-- quote: (results/\S+) -->\n(```[^\n]*\n(?:.*?\n)?```\n|(?:\|[^\n]*\|\n)+)?", re.S | re.M)
 
 
-def replace_after(text: str, mention: str, pattern: re.Pattern, new: str) -> str:
-    at = text.find(mention)
-    if at < 0:
-        return text
-    found = pattern.search(text, at)
-    return text if not found else text[:found.start()] + new + text[found.end():]
+def quoted_files(text: str) -> list[str]:
+    """The results files a page quotes, in order."""
+    return [match.group(1) for match in QUOTE.finditer(text)]
 
 
 def quoted(text: str) -> str:
-    for output in sorted((REPO / "results").glob("*.txt")):
-        if output.name == "deliberate_breaks.txt":  # linked, not quoted
-            continue
-        text = replace_after(text, f"`results/{output.name}`", FENCED, f"```\n{output.read_text().strip()}\n```")
-    for table in sorted((REPO / "results").glob("*/compare.md")):
-        for mention in (f"`results/{table.parent.name}/compare.", f"<code>results/{table.parent.name}/compare."):
-            text = replace_after(text, mention, TABLE, table.read_text().strip() + "\n")
-    return text
+    def quote(match: re.Match) -> str:
+        path = REPO / match.group(1)
+        if not path.is_file():
+            raise SystemExit(f"a quote names {match.group(1)}, which does not exist")
+        body = path.read_text().strip()
+        block = f"{body}\n" if path.suffix == ".md" else f"```\n{body}\n```\n"
+        return f"<!-- quote: {match.group(1)} -->\n{block}"
+
+    return QUOTE.sub(quote, text)
 
 
 def main() -> None:
-    old = README.read_text()
-    new = quoted(old)
-    if "--check" in sys.argv[1:]:
-        sys.exit(0 if new == old else "README.md quotes results that changed: run python docs/quote_results.py")
-    README.write_text(new)
+    stale = []
+    for page in PAGES:
+        old = page.read_text()
+        new = quoted(old)
+        if new != old:
+            stale.append(page.relative_to(REPO).as_posix())
+            if "--check" not in sys.argv[1:]:
+                page.write_text(new)
+    if stale and "--check" in sys.argv[1:]:
+        sys.exit(f"{', '.join(stale)} quote results that changed: run python docs/quote_results.py")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,10 @@ class TrainConfig:
 
     # The machine.
     precision: str = knob("auto", "auto: bfloat16 on GPUs and on CPUs with AMX or AVX512_BF16 (the "
-                                  "hardware computes in bfloat16), else float32.", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"))
+                                  "hardware computes in bfloat16), else float32.  onednn_bfloat16: a float32 "
+                                  "Keras model whose step TensorFlow's oneDNN rewrite computes in bfloat16 "
+                                  "(CPU, TensorFlow backend).",
+                          choices=("auto", "float32", "mixed_bfloat16", "mixed_float16", "onednn_bfloat16"))
     distribute: str = knob("none", "'mirrored' trains on all visible devices with tf.distribute.MirroredStrategy.",
                            choices=("none", "mirrored"))
 

@@ -181,6 +181,24 @@ def compile_for_training(model: keras.Model, config: TrainConfig, total_steps: i
                   metrics=["accuracy"])
 
 
+def use_precision(precision: str) -> None:
+    """Makes the models built and steps traced from now on compute in `precision`.
+
+    The mixed_* precisions are Keras dtype policies: layers cast to bfloat16 or float16 themselves.
+    "onednn_bfloat16" keeps a float32 model and asks TensorFlow's graph optimizer to rewrite each
+    traced step so that oneDNN computes its convolutions and their gradients in bfloat16; the casts
+    then sit where oneDNN wants them rather than at every Keras layer's edge."""
+    onednn = precision == "onednn_bfloat16"
+    if onednn and keras.backend.backend() != "tensorflow":
+        raise CifarEdgeError(f"--precision onednn_bfloat16 is TensorFlow's graph rewrite, and Keras runs on "
+                             f"{keras.backend.backend()}: use mixed_bfloat16")
+    keras.mixed_precision.set_global_policy("float32" if onednn else precision)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.optimizer.set_experimental_options({"auto_mixed_precision_onednn_bfloat16": onednn})
+
+
 def limit(split: Split, n: int) -> Split:
     return split.take(slice(0, n)) if n else split
 
@@ -215,7 +233,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
 
     teachers = load_teachers(config.teacher, dataset.sha256) if config.teacher else []
     precision = resolve_precision(config.precision)
-    keras.mixed_precision.set_global_policy(precision)
+    use_precision(precision)
     keras.utils.set_random_seed(config.seed)
     steps = len(train_split) // config.batch_size
     total_steps = config.epochs * steps
@@ -260,7 +278,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
         raise error from None
 
     # The deliverable is float32 whatever the training precision: same weights, plain graph.
-    keras.mixed_precision.set_global_policy("float32")
+    use_precision("float32")
     final = build_model(config)
     final.set_weights(model.get_weights())
     recalibrated = recalibrate_batchnorm(final, train_split.images)

@@ -294,3 +294,29 @@ def test_the_nchw_twin_computes_what_the_nhwc_network_does_with_its_weights():
     assert run.returncode == 0, run.stderr[-2000:]
     difference, scale = map(float, run.stdout.split())
     assert scale > 0.01 and difference <= 1e-5 * scale
+
+
+# --------------------------------------------------------------------------- precision
+
+def test_onednn_bfloat16_keeps_a_float32_model_and_float32_turns_the_rewrite_off(real_test_split):
+    """The oneDNN rewrite is a graph-optimizer switch, not a Keras policy: the model and its weights
+    stay float32, a step trains, and going back to float32 switches the rewrite off again."""
+    import tensorflow as tf
+
+    from cifar_edge.train.trainer import use_precision
+
+    switch = "auto_mixed_precision_onednn_bfloat16"
+    images = real_test_split.images[:64]
+    onehot = np.eye(10, dtype="float32")[real_test_split.labels[:64]]
+    try:
+        use_precision("onednn_bfloat16")
+        assert keras.mixed_precision.global_policy().name == "float32"
+        assert tf.config.optimizer.get_experimental_options()[switch] is True
+        model = build_model(TrainConfig(widths=(8, 16, 16)))
+        model.compile(keras.optimizers.SGD(0.01), keras.losses.CategoricalCrossentropy(from_logits=True))
+        loss = model.fit(images, onehot, batch_size=32, epochs=1, verbose=0).history["loss"][-1]
+        assert np.isfinite(loss)
+        assert {str(w.dtype) for w in model.weights} == {"float32"}
+    finally:
+        use_precision("float32")
+    assert tf.config.optimizer.get_experimental_options()[switch] is False
