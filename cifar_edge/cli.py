@@ -268,7 +268,8 @@ def release(
                        else f"mCA under {min_val_mca:.1%}" if not row.get("robust", True) else "")
             mca = f"{row['val_mca']:>9.2%}" if min_val_mca is not None else ""
             typer.echo(f"{row['export']:<28}{row['val_accuracy']:>11.2%}{mca}{row['int8_mb'] or 0:>9.2f}  {verdict}")
-    card = run_release(export_dir, out=out, force=force)
+    card = run_release(export_dir, out=out, force=force,
+                       choice={"max_mb": max_mb, "min_val_mca": min_val_mca, "candidates": candidates})
     for entry in card["files"].values():
         typer.echo(f"{entry['bytes'] / 1e6:>8.2f} MB  {out / entry['file']}")
     typer.echo(f"model card: {out / 'MODEL_CARD.md'}")

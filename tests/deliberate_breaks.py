@@ -581,7 +581,7 @@ BREAKS: list[Break] = [
           (f"{README}::test_ci_runs_exactly_the_readme_test_command",),
           "CI stops setting CI, so a missing archive skips the data tests there instead of failing"),
     Break("release_check_rerun_readme_stale", "results/release_check.txt",
-          "LiteRT            93.80%", "LiteRT            93.81%",
+          "LiteRT            92.92%", "LiteRT            92.93%",
           (f"{README}::test_benchmark_outputs_are_quoted_verbatim",),
           "a benchmark re-run without updating the README"),
     Break("release_check_made_on_old_data", "results/release_check.txt",
@@ -590,7 +590,7 @@ BREAKS: list[Break] = [
           "a benchmark output made on the earlier archive committed to results/"),
     Break("released_card_table_edited_in_readme", "README.md",
           # The row's start: its latency column changes with every compare.
-          "| tflite-int8 | 2.02 MB | 93.80% | +0.04 pp | 99.32% | ", "| tflite-int8 | 2.02 MB | 93.8% | +0.04 pp | 99.32% | ",
+          "| tflite-int8 | 2.02 MB | 92.92% | -0.01 pp | 99.49% | ", "| tflite-int8 | 2.02 MB | 92.9% | -0.01 pp | 99.49% | ",
           (f"{README}::test_the_released_model_card_is_quoted_only_if_made_on_the_shared_archive",),
           "the released model's compare table, made on this archive, rounded by hand in the README"),
     Break("results_table_mixes_data", "benchmarks/accuracy_vs_compute.py",

@@ -88,8 +88,11 @@ def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELE
     return Path(winner["export"]), rows
 
 
-def release(export_dir: str | Path, out: str | Path = "models", force: bool = False) -> dict:
-    """Copies the released files of `export_dir` to `out` and writes the model cards; returns the card."""
+def release(export_dir: str | Path, out: str | Path = "models", force: bool = False,
+            choice: dict | None = None) -> dict:
+    """Copies the released files of `export_dir` to `out` and writes the model cards; returns the card.
+    `choice` (the budget, the mCA floor and `choose_by_validation`'s rows) goes into the cards, so they say
+    which candidates the model beat and on what."""
     export_dir, out = Path(export_dir), Path(out)
     if not (export_dir / CARD).is_file():
         raise CifarEdgeError(f"{export_dir} has no {CARD}: make it with `cifar-edge export RUN_DIR`")
@@ -114,7 +117,7 @@ def release(export_dir: str | Path, out: str | Path = "models", force: bool = Fa
         files[fmt] = {**card["files"][fmt], "file": name}
     released = {**card, "files": files, "training": training_record(card),
                 "released_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "released_from": str(export_dir)}
+                "released_from": str(export_dir), **({"chosen_among": choice} if choice else {})}
     write_json(out / CARD, released)
     write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(card_markdown(released)))
     return released
@@ -162,6 +165,22 @@ def arm64_lines(check: dict) -> list[str]:
     return lines + ["", "Emulation checks what is computed, not how fast: a Pi's speed was not measured.", ""]
 
 
+def choice_lines(choice: dict) -> list[str]:
+    floor = choice.get("min_val_mca")
+    lines = ["## Why this model", "",
+             f"`cifar-edge release` chose it among the candidates below: the best accuracy on validation images "
+             f"(held out from training; the test set played no part) among those whose int8 file fits "
+             f"{choice['max_mb']} MB" + ("" if floor is None else f" and whose mean accuracy on the corrupted "
+             f"validation images (mCA) is at least {floor:.0%}") + ".", "",
+             "| export | validation | val mCA | int8 MB | outcome |", "|---|---:|---:|---:|---|"]
+    for row in choice["candidates"]:
+        mca = f"{row['val_mca']:.2%}" if row.get("val_mca") is not None else "—"
+        outcome = ("released" if row["chosen"] else f"over {choice['max_mb']} MB" if not row["fits"]
+                   else "mCA under the floor" if not row.get("robust", True) else "lower validation accuracy")
+        lines.append(f"| `{row['export']}` | {row['val_accuracy']:.2%} | {mca} | {row['int8_mb']} | {outcome} |")
+    return lines + [""]
+
+
 def card_markdown(card: dict) -> str:
     """The model card for people: what goes in, how it was made, how well every format scores."""
     training = card["training"] or {}
@@ -202,6 +221,7 @@ def card_markdown(card: dict) -> str:
         "",
         "Latency: batch 1, one thread, median and p90 after warm-up, on the training machine's CPU.",
         "",
+        *(choice_lines(card["chosen_among"]) if card.get("chosen_among") else []),
         *(arm64_lines(card["arm64"]) if card.get("arm64") else []),
         *(robustness_lines(card["robustness"]) if card.get("robustness") else []),
         "## Limits",

@@ -137,3 +137,11 @@ def check_the_floor(scored, real_archive, tmp_path, monkeypatch, record):
     run = cli("release", scored, "--out", tmp_path / "models", "--min-val-mca", "0.99", "--data", real_archive)
     assert run.returncode == 1 and "validation mCA of at least 99.0%" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "models").exists()
+
+    # released, the cards say what it was chosen among and on what
+    run = cli("release", scored, "--out", tmp_path / "models", "--min-val-mca", "0.05", "--data", real_archive)
+    assert run.returncode == 0, run.stderr
+    card = json.loads((tmp_path / "models" / "model_card.json").read_text())
+    assert card["chosen_among"]["min_val_mca"] == 0.05
+    assert [row["val_mca"] for row in card["chosen_among"]["candidates"]] == [saved["mca"]]
+    assert "## Why this model" in (tmp_path / "models" / "MODEL_CARD.md").read_text()
