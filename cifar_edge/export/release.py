@@ -52,7 +52,8 @@ def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELE
     images, never the test set, which would make the released figures optimistic) among those whose
     int8 file fits `max_mb` and, given `min_val_mca`, whose model keeps that mean accuracy on the
     corrupted validation images (a camera's frames are noisy, blurred, dim), which `val_mca_of(run
-    folder)` measures (`robustness.validation`).  Returns it and one row per candidate, saying why each lost."""
+    folder)` measures (`robustness.validation`).  Returns it and one row per candidate, whose `outcome`
+    says why each lost."""
     rows = []
     for export_dir in map(Path, export_dirs):
         if not (export_dir / CARD).is_file():
@@ -85,6 +86,9 @@ def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELE
     winner = max(fitting, key=lambda row: row["val_accuracy"])
     for row in rows:
         row["chosen"] = row is winner
+        row["outcome"] = ("released" if row["chosen"] else f"over {max_mb} MB" if not row["fits"]
+                          else f"mCA under {min_val_mca:.1%}" if not row.get("robust", True)
+                          else "lower validation accuracy")
     return Path(winner["export"]), rows
 
 
@@ -175,9 +179,7 @@ def choice_lines(choice: dict) -> list[str]:
              "| export | validation | val mCA | int8 MB | outcome |", "|---|---:|---:|---:|---|"]
     for row in choice["candidates"]:
         mca = f"{row['val_mca']:.2%}" if row.get("val_mca") is not None else "—"
-        outcome = ("released" if row["chosen"] else f"over {choice['max_mb']} MB" if not row["fits"]
-                   else "mCA under the floor" if not row.get("robust", True) else "lower validation accuracy")
-        lines.append(f"| `{row['export']}` | {row['val_accuracy']:.2%} | {mca} | {row['int8_mb']} | {outcome} |")
+        lines.append(f"| `{row['export']}` | {row['val_accuracy']:.2%} | {mca} | {row['int8_mb']} | {row['outcome']} |")
     return lines + [""]
 
 
