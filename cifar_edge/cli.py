@@ -429,7 +429,7 @@ def camera(
 
 
 # The commands that run Keras (and so, on the default backend, TensorFlow).
-KERAS_COMMANDS = {"train", "export", "compare", "release"}
+KERAS_COMMANDS = {"train", "export", "compare", "release", "robustness"}
 
 
 def import_keras_quietly() -> None:

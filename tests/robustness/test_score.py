@@ -4,12 +4,13 @@ corruptions, and the errors a user can meet."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import numpy as np
 import pytest
 
-from conftest import REPO, cli
+from conftest import REPO, cli, cli_process
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.robustness import corruptions, score, sets
 from cifar_edge.robustness.corruptions import CIFAR10_C, SEVERITIES
@@ -48,6 +49,20 @@ def test_smoke_run_on_a_small_slice_writes_every_output(exported, real_archive, 
     assert "## tflite-int8 (`model_int8.tflite`) by severity" in (folder / "robustness.md").read_text()
     assert "robustness" not in json.loads((folder / "model_card.json").read_text())  # --limit: a quick look
     assert len(list((tmp_path / "cache" / "cifar-edge" / "corrupted").glob("*/*.npy"))) == 3 * 5
+
+
+def test_scoring_the_keras_model_keeps_tensorflow_start_up_lines_off_the_screen(exported, real_archive, tmp_path):
+    """The oneDNN notice, `cudart_stub` and `cuInit` lines are written by TensorFlow's C++ start-up before
+    any log level applies; the CLI hides them for every command that loads Keras, robustness included."""
+    folder = tmp_path / "export"
+    shutil.copytree(exported[1], folder)
+    result = cli_process("robustness", folder, "--formats", "keras-fp32", "--corruptions", "contrast",
+                         "--limit", 8, "--no-progress", "--data", real_archive,
+                         env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+                         | {"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr
+    for chatter in ("oneDNN", "cudart", "cuInit", "absl::InitializeLog"):
+        assert chatter not in result.stderr + result.stdout
 
 
 def test_a_release_folder_is_scored_against_its_float_onnx_and_its_card_takes_the_summary(release_copy, real_archive):
