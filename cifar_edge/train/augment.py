@@ -133,8 +133,11 @@ def camera_augment(images: np.ndarray, rng: np.random.Generator, augment: Camera
 
 
 def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_size: int = 0,
-                    flip: bool = True, camera: CameraAugment = CameraAugment()) -> tuple[np.ndarray, np.ndarray]:
-    """The shuffled, augmented images and labels of one epoch."""
+                    flip: bool = True, camera: CameraAugment = CameraAugment(),
+                    keep_uncorrupted: bool = False) -> tuple[np.ndarray, ...]:
+    """The shuffled, augmented images and labels of one epoch.  With `keep_uncorrupted`, a third array:
+    the same images, shifted, flipped and cut out alike, before the camera corruptions (noise, blur,
+    AugMix), in the same order."""
     rng = np.random.default_rng([seed, epoch])
     images = translate_images(split.images, rng, translate)
     if flip:
@@ -142,20 +145,27 @@ def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_
         images[flips] = images[flips, :, ::-1]
     if cutout_size:
         cutout(images, rng, cutout_size)
+    uncorrupted = images
     if camera.on:
+        uncorrupted = images.copy() if keep_uncorrupted else None
         camera_augment(images, np.random.default_rng([seed, epoch, 1]), camera)
     order = rng.permutation(len(split))
+    if keep_uncorrupted:
+        return images[order], split.labels[order], uncorrupted[order]
     return images[order], split.labels[order]
 
 
 def epoch_arrays(split: Split, batch_size: int, seed: int, epoch: int, translate: int,
-                 cutout_size: int = 0, camera: CameraAugment = CameraAugment()) -> tuple[np.ndarray, np.ndarray]:
+                 cutout_size: int = 0, camera: CameraAugment = CameraAugment(),
+                 keep_uncorrupted: bool = False) -> tuple[np.ndarray, ...]:
     """One epoch as `fit` takes it: augmented uint8 images and one-hot float32 labels, cut to whole
-    batches, so every step sees `batch_size` images.
+    batches, so every step sees `batch_size` images; with `keep_uncorrupted`, the images before the camera
+    corruptions too (see `augmented_epoch`).
 
     The trainer hands `fit` plain arrays once per epoch rather than a `keras.utils.PyDataset`: profiled on
     a 2-core CPU, the PyDataset path made every step about a third slower (with 3x the kernel time).
     """
-    images, labels = augmented_epoch(split, seed, epoch, translate, cutout_size, camera=camera)
+    images, labels, *uncorrupted = augmented_epoch(split, seed, epoch, translate, cutout_size, camera=camera,
+                                                   keep_uncorrupted=keep_uncorrupted)
     whole = len(split) // batch_size * batch_size
-    return images[:whole], np.eye(len(CLASSES), dtype="float32")[labels[:whole]]
+    return images[:whole], np.eye(len(CLASSES), dtype="float32")[labels[:whole]], *(u[:whole] for u in uncorrupted)

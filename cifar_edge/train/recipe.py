@@ -144,9 +144,10 @@ _PRESET_TABLE = {
              dict(widths=(128, 384, 384), epochs=14)),
     "long": ("standard's network (the 2 MB int8 file), 40 epochs, 8-pixel cutout against the overfitting "
              "longer training brings", dict(epochs=40, cutout=8)),
-    "distilled": ("standard's network and epochs, also taught by the finished `best` run (runs/best): "
-                  "the 2 MB int8 file with some of the wider network's accuracy",
-                  dict(epochs=20, teacher=("runs/best",))),
+    "distilled": ("robust's network, epochs and noise, also taught by the finished `best` run (runs/best), "
+                  "which answers on each image before its noise: the camera's 2 MB int8 file with some of the "
+                  "wider network's accuracy",
+                  dict(epochs=20, noise_fraction=0.25, teacher=("runs/best",))),
     "robust": ("standard's network and epochs with a quarter of the training images given sensor noise: the "
                "model for a camera (benchmarks/robust_training.py chose the share on corrupted validation images)",
                dict(epochs=20, noise_fraction=0.25)),

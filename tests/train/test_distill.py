@@ -14,7 +14,7 @@ from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import make_config
 from cifar_edge.data import load_cifar10, train_val_split
 from cifar_edge.train import trainer
-from cifar_edge.train.augment import epoch_arrays
+from cifar_edge.train.augment import CameraAugment, epoch_arrays
 from cifar_edge.train.distill import DistillationLoss, load_teachers, soft_targets, with_soft_targets
 from cifar_edge.train.trainer import train
 
@@ -67,7 +67,8 @@ def test_a_teacher_of_other_data_or_classes_or_unfinished_is_refused(smoke_run, 
 
 def test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop(smoke_run, real_archive, tmp_path):
     teacher_dir, teacher_metrics = smoke_run
-    config = make_config("smoke", teacher=(str(teacher_dir),), distill_weight=0.7, temperature=3.0)
+    config = make_config("smoke", teacher=(str(teacher_dir),), distill_weight=0.7, temperature=3.0,
+                         noise_fraction=0.5)
     run_dir = tmp_path / "student"
 
     class StopAfterFirstEpoch(keras.callbacks.Callback):  # Ctrl-C at the end of epoch 1
@@ -91,12 +92,15 @@ def test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop(smok
         patch.setattr(trainer, "with_soft_targets", recording)
         metrics = train(config, data=real_archive, run_dir=run_dir, resume=True, progress=False)
 
-    # The resumed run asks about the validation images, then about epoch 2's augmented batch: exactly the
-    # images the student trains on in that epoch.
+    # The resumed run asks about the validation images, then about epoch 2's augmented batch: the images
+    # the student trains on in that epoch, shifted and flipped alike, but without the student's noise.
     train_split, val_split = train_val_split(load_cifar10(real_archive).train.take(slice(0, config.train_limit)),
                                              config.val_size, config.seed)
     epoch_two, _ = epoch_arrays(train_split, config.batch_size, config.seed, 1, config.translate, config.cutout)
     assert len(asked) == 2 and np.array_equal(asked[0], val_split.images) and np.array_equal(asked[1], epoch_two)
+    noisy, _ = epoch_arrays(train_split, config.batch_size, config.seed, 1, config.translate, config.cutout,
+                            CameraAugment(noise_fraction=0.5))
+    assert 0.4 < np.mean(np.any(noisy != epoch_two, axis=(1, 2, 3))) < 0.6
 
     assert metrics["epochs"] == 2 and (run_dir / "model.keras").is_file()
     assert metrics["teachers"] == [{"run": str(teacher_dir), "test_accuracy": teacher_metrics["test_accuracy"],

@@ -25,12 +25,12 @@ def test_presets_exist_and_grow_in_cost():
     assert list(PRESETS) == ["smoke", "fast", "standard", "best", "long", "distilled", "robust"]
     costs = [p.epochs * p.widths[1] ** 2 * (p.train_limit or 50000) for p in list(PRESETS.values())[:5]]
     assert costs == sorted(costs)
-    # distilled: standard's recipe, plus the best run as its teacher
-    assert dataclasses.replace(PRESETS["distilled"], preset="standard", teacher=()) == PRESETS["standard"]
-    assert PRESETS["distilled"].teacher == ("runs/best",)
     # robust: standard's recipe, a quarter of its images noisy
     assert dataclasses.replace(PRESETS["robust"], preset="standard", noise_fraction=0.0) == PRESETS["standard"]
     assert PRESETS["robust"].noise_fraction == 0.25
+    # distilled: robust's recipe (the release is the camera's model), plus the best run as its teacher
+    assert dataclasses.replace(PRESETS["distilled"], preset="robust", teacher=()) == PRESETS["robust"]
+    assert PRESETS["distilled"].teacher == ("runs/best",)
 
 
 def test_any_option_overrides_a_preset_and_none_keeps_it():
@@ -177,6 +177,10 @@ def test_camera_augment_noises_and_blurs_its_shares_and_leaves_the_rest_as_befor
     assert 0.15 < np.mean(change < -0.5) < 0.25  # the blurred share
     assert np.mean(np.all(images == plain, axis=(1, 2, 3))) > 0.45  # the rest, untouched
     assert np.array_equal(augmented_epoch(split, 3, 2, 2, camera=CameraAugment())[0], plain)
+    # What a distilled run's teachers see: the same epoch, uncorrupted, beside the corrupted one.
+    kept, kept_labels, uncorrupted = augmented_epoch(split, 3, 2, 2, camera=camera, keep_uncorrupted=True)
+    assert np.array_equal(kept, images) and np.array_equal(kept_labels, labels)
+    assert np.array_equal(uncorrupted, plain)
 
 
 def test_augmix_changes_its_share_alike_for_a_seed_and_leaves_pythons_random_stream_alone(real_test_split):
