@@ -6,8 +6,14 @@ the teachers took to answer.
     python benchmarks/distillation.py --teacher runs/best,runs/long --preset fast --epochs 8
 
 Both students train into RUNS/<preset>-<epochs>ep/{plain,distilled} and resume after a kill (finished
-ones are reused).  The choice between them is made on validation accuracy; test accuracy is printed for
-the record.  Hours on a 2-core CPU: run it in the background.
+ones are reused).  `--reuse` names finished runs trained elsewhere, such as `make trainings`' runs/robust
+and runs/distilled: one whose recorded recipe is exactly a student's (preset name aside) stands in for it,
+so the comparison costs no training twice:
+
+    python benchmarks/distillation.py --preset robust --teacher runs/best --reuse runs/robust,runs/distilled
+
+The choice between them is made on validation accuracy; test accuracy is printed for the record.  Hours
+on a 2-core CPU: run it in the background.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ def main() -> None:
     parser.add_argument("--distill-weight", type=float, default=None)
     parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--runs", type=Path, default=Path("runs/distillation"))
+    parser.add_argument("--reuse", default="", help="Finished run folders, comma-separated, that stand in for "
+                                                    "a student whose recipe they recorded.")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     args = parser.parse_args()
 
@@ -40,13 +48,17 @@ def main() -> None:
     plain = make_config(args.preset, epochs=args.epochs, teacher=())
     taught = make_config(args.preset, epochs=args.epochs, teacher=parse_runs(args.teacher),
                          distill_weight=args.distill_weight, temperature=args.temperature)
+    finished = [json.loads((Path(run) / "metrics.json").read_text()) for run in parse_runs(args.reuse)]
     rows = []
     for name, config in (("plain", plain), ("distilled", taught)):
         run_dir = args.runs / f"{args.preset}-{config.epochs}ep" / name
         done = run_dir / "metrics.json"
-        metrics = json.loads(done.read_text()) if done.is_file() else train(
-            config, data=args.data, run_dir=run_dir, resume=True, progress=args.progress)
+        same_recipe = [m for m in finished if same_recipe_as(m, config)]
+        metrics = (same_recipe[0] if same_recipe else json.loads(done.read_text()) if done.is_file()
+                   else train(config, data=args.data, run_dir=run_dir, resume=True, progress=args.progress))
         rows.append((name, config, metrics))
+    if rows[0][2]["data"]["sha256"] != rows[1][2]["data"]["sha256"]:
+        raise SystemExit("the two students were trained on different data archives: not comparable")
 
     teachers = rows[1][2]["teachers"]
     print(f"student: --preset {args.preset}, widths {'-'.join(map(str, plain.widths))}, {plain.epochs} epochs; "
@@ -63,6 +75,14 @@ def main() -> None:
     cost = rows[1][2]["train_wall_seconds"] / rows[0][2]["train_wall_seconds"]
     print(f"distillation: {gain:+.2f} pp validation accuracy for {cost:.2f}x the training wall time "
           "(teacher answers included)")
+
+
+def same_recipe_as(metrics: dict, config) -> bool:
+    """Whether a finished run's recorded recipe is `config`'s, whatever preset it was named from."""
+    from cifar_edge.train.recipe import TrainConfig
+
+    recorded = TrainConfig.from_dict(metrics["config"])
+    return recorded.to_dict() | {"preset": ""} == config.to_dict() | {"preset": ""}
 
 
 if __name__ == "__main__":

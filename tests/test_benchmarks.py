@@ -88,10 +88,15 @@ def test_robust_training_scores_each_candidate_on_corrupted_validation_images(sm
 
 def test_distillation_prints_the_student_without_and_with_its_teacher(smoke_run, real_archive, tmp_path):
     run_dir, metrics = smoke_run
-    shutil.copytree(run_dir, tmp_path / "runs" / "smoke-2ep" / "plain")  # the plain student, reused
+    other_recipe = tmp_path / "other"  # a finished run of another recipe: named, but not taken for either
+    shutil.copytree(run_dir, other_recipe)
+    recorded = json.loads((other_recipe / "metrics.json").read_text())
+    recorded["config"]["epochs"] = 3
+    (other_recipe / "metrics.json").write_text(json.dumps(recorded))
+    # The teacher's own run has the plain student's recipe: --reuse takes it instead of training one.
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "distillation.py"), "--data", str(real_archive),
                           "--preset", "smoke", "--teacher", str(run_dir), "--runs", str(tmp_path / "runs"),
-                          "--no-progress"], capture_output=True, text=True)
+                          "--reuse", f"{other_recipe},{run_dir}", "--no-progress"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert f"teacher(s): {run_dir} ({metrics['test_accuracy']:.2%})" in lines[0]
@@ -99,6 +104,7 @@ def test_distillation_prints_the_student_without_and_with_its_teacher(smoke_run,
     distilled = next(line for line in lines if line.startswith("distilled "))
     assert f"{metrics['test_accuracy']:.2%}" in plain and float(distilled.split()[-1]) >= 0
     assert json.loads((tmp_path / "runs" / "smoke-2ep" / "distilled" / "metrics.json").read_text())["teachers"]
+    assert not (tmp_path / "runs" / "smoke-2ep" / "plain").exists()
     assert lines[-1].startswith("distillation: ") and "pp validation accuracy" in lines[-1]
 
 
