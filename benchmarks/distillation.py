@@ -42,7 +42,7 @@ def main() -> None:
 
     from cifar_edge import provenance
     from cifar_edge.train import make_config
-    from cifar_edge.train.recipe import parse_runs
+    from cifar_edge.train.recipe import TrainConfig, changed_knobs, parse_runs
     from cifar_edge.train.trainer import train
 
     plain = make_config(args.preset, epochs=args.epochs, teacher=())
@@ -53,7 +53,7 @@ def main() -> None:
     for name, config in (("plain", plain), ("distilled", taught)):
         run_dir = args.runs / f"{args.preset}-{config.epochs}ep" / name
         done = run_dir / "metrics.json"
-        same_recipe = [m for m in finished if same_recipe_as(m, config)]
+        same_recipe = [m for m in finished if not changed_knobs(TrainConfig.from_dict(m["config"]), config)]
         metrics = (same_recipe[0] if same_recipe else json.loads(done.read_text()) if done.is_file()
                    else train(config, data=args.data, run_dir=run_dir, resume=True, progress=args.progress))
         rows.append((name, config, metrics))
@@ -75,14 +75,6 @@ def main() -> None:
     cost = rows[1][2]["train_wall_seconds"] / rows[0][2]["train_wall_seconds"]
     print(f"distillation: {gain:+.2f} pp validation accuracy for {cost:.2f}x the training wall time "
           "(teacher answers included)")
-
-
-def same_recipe_as(metrics: dict, config) -> bool:
-    """Whether a finished run's recorded recipe is `config`'s, whatever preset it was named from."""
-    from cifar_edge.train.recipe import TrainConfig
-
-    recorded = TrainConfig.from_dict(metrics["config"])
-    return recorded.to_dict() | {"preset": ""} == config.to_dict() | {"preset": ""}
 
 
 if __name__ == "__main__":

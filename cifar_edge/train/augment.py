@@ -145,14 +145,14 @@ def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_
         images[flips] = images[flips, :, ::-1]
     if cutout_size:
         cutout(images, rng, cutout_size)
-    uncorrupted = images
+    uncorrupted = images.copy() if keep_uncorrupted and camera.on else None
     if camera.on:
-        uncorrupted = images.copy() if keep_uncorrupted else None
         camera_augment(images, np.random.default_rng([seed, epoch, 1]), camera)
     order = rng.permutation(len(split))
-    if keep_uncorrupted:
-        return images[order], split.labels[order], uncorrupted[order]
-    return images[order], split.labels[order]
+    shuffled = images[order]
+    if keep_uncorrupted:  # without camera corruptions, the uncorrupted images are these very ones
+        return shuffled, split.labels[order], shuffled if uncorrupted is None else uncorrupted[order]
+    return shuffled, split.labels[order]
 
 
 def epoch_arrays(split: Split, batch_size: int, seed: int, epoch: int, translate: int,

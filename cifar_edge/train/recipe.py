@@ -128,6 +128,11 @@ def knobs() -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(TrainConfig) if f.name != "preset"]
 
 
+def changed_knobs(before: TrainConfig, after: TrainConfig) -> list[str]:
+    """The knobs whose values differ: empty when both train the same recipe, whatever preset named it."""
+    return [f.name for f in knobs() if getattr(before, f.name) != getattr(after, f.name)]
+
+
 def knob_types() -> dict[str, type]:
     return {name: kind for name, kind in typing.get_type_hints(TrainConfig).items() if name != "preset"}
 

@@ -31,7 +31,7 @@ from cifar_edge.train.curves import plot_history
 from cifar_edge.train.distill import DistillationLoss, label_accuracy, load_teachers, with_soft_targets
 from cifar_edge.train.model import build_model, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
-from cifar_edge.train.recipe import TrainConfig, command_for, knobs, resolve_precision
+from cifar_edge.train.recipe import TrainConfig, changed_knobs, command_for, resolve_precision
 
 CHECKPOINT_STATE = "checkpoint.json"
 FINISHED_MARKER = "metrics.json"
@@ -123,8 +123,7 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, force: boo
             raise CifarEdgeError(f"{run_dir} holds an unfinished run; pass --resume to continue it "
                                  "or --force to start over")
         state = read_json(state_path)
-        started_with = TrainConfig.from_dict(state["config"])
-        changed = [f.name for f in knobs() if getattr(started_with, f.name) != getattr(config, f.name)]
+        changed = changed_knobs(TrainConfig.from_dict(state["config"]), config)
         if changed:
             raise CifarEdgeError(f"cannot resume {run_dir} with different options ({', '.join(changed)}); "
                                  "resume with the options it was started with, or pass --force")
