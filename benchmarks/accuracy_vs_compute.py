@@ -48,11 +48,14 @@ def forward_macs(widths: tuple[int, int, int]) -> int:
 
 
 def cpu_label(machine: dict) -> str:
-    """'AMD EPYC (avx2) x2': the CPU, its fastest instruction set, and the cores a run had."""
+    """'AMD EPYC (avx2) x2': the CPU, its fastest instruction set, and the cores a run had; a run whose
+    steps ran on a GPU gives the GPU first ('NVIDIA H200, host Intel(R) Xeon(R) Processor (amx_bf16) x16')."""
     cpu, features = machine.get("cpu") or "unknown CPU", machine.get("cpu_features")
     if features is not None:  # recorded since December 2026
         cpu += f" ({features[-1] if features else 'no avx2'})"
-    return f"{cpu} x{machine['cpu_count']}"
+    accelerator = machine.get("accelerator")
+    host = f"{cpu} x{machine['cpu_count']}"
+    return f"{accelerator}, host {host}" if accelerator and accelerator != "cpu" else host
 
 
 def training_pflops(metrics: dict) -> float:
@@ -84,7 +87,7 @@ def main() -> None:
     print(f"test set: {test_images:,} images, data sha256 {sha[:16]}; plain and flip-TTA test accuracy, "
           "validation on 2,000 held-out training images")
     print(f"{'run':<16}{'widths':>12}{'epochs':>7}{'PFLOPs':>8}{'plain':>8}{'flip TTA':>10}{'val':>8}"
-          f"{'minutes':>9}{'img/s':>7}{f'min@{FASTEST_GFLOPS}':>9}  CPU")
+          f"{'minutes':>9}{'img/s':>7}{f'min@{FASTEST_GFLOPS}':>9}  trained on")
     for r in rows:
         print(f"{r['name']:<16}{r['widths']:>12}{r['epochs']:>7}{r['pflops']:>8.2f}{r['plain']:>7.2f}%"
               f"{r['tta']:>9.2f}%{r['val']:>7.2f}%{r['minutes']:>9.1f}{r['images_s']:>7.0f}"

@@ -64,8 +64,10 @@ def main() -> None:
     print(f"student: --preset {args.preset}, widths {'-'.join(map(str, plain.widths))}, {plain.epochs} epochs; "
           f"teacher(s): " + ", ".join(f"{t['run']} ({t['test_accuracy']:.2%})" for t in teachers)
           + f"; distill weight {taught.distill_weight}, temperature {taught.temperature}")
+    # Where the students trained, from their records: a reused run may come from another machine (a GPU).
+    machines = sorted({provenance.describe_machine(m["machine"]) for _, _, m in rows})
     print(f"test set: {rows[0][2]['test_images']:,} images, data sha256 {rows[0][2]['data']['sha256'][:16]}; "
-          f"{provenance.describe_machine(provenance.machine_info())}")
+          f"trained on {' and '.join(machines)}")
     print(f"{'student':<11}{'val':>8}{'test':>8}{'flip TTA':>10}{'train min':>11}{'img/s':>7}{'teacher min':>13}")
     for name, _, m in rows:
         print(f"{name:<11}{m['val_accuracy']:>8.2%}{m['test_accuracy']:>8.2%}{m['test_accuracy_flip_tta']:>10.2%}"

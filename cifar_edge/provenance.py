@@ -26,11 +26,14 @@ SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 
 def describe_machine(machine: dict) -> str:
     """'AMD EPYC (avx2), 2 cores': the line benchmark outputs and model cards print from
-    `machine_info()`.  Records older than `cpu_features` give the CPU's name alone."""
+    `machine_info()`, and 'NVIDIA H200 (host: Intel Xeon …)' for a run that trained on a GPU (its
+    metrics' `accelerator`).  Records older than `cpu_features` give the CPU's name alone."""
     cpu = machine.get("cpu") or machine.get("processor") or "CPU model not recorded"
     features = machine.get("cpu_features")
     flags = "" if features is None else f" ({', '.join(features) or 'no avx2'})"
-    return f"{cpu}{flags}, {machine.get('cpu_count')} cores"
+    host = f"{cpu}{flags}, {machine.get('cpu_count')} cores"
+    accelerator = machine.get("accelerator")
+    return f"{accelerator} (host: {host})" if accelerator and accelerator != "cpu" else host
 
 
 def cpu_clock() -> tuple[int, int] | None:

@@ -52,6 +52,14 @@ def test_results_table_refuses_runs_scored_on_different_data(tmp_path):
     assert run.returncode != 0 and "scored on different data" in run.stderr
 
 
+def test_results_table_names_the_gpu_a_run_trained_on_before_its_host():
+    from accuracy_vs_compute import cpu_label
+
+    host = {"cpu": "Intel(R) Xeon(R) Processor", "cpu_features": ["avx2", "amx_bf16"], "cpu_count": 16}
+    assert cpu_label({**host, "accelerator": "NVIDIA H200"}) == "NVIDIA H200, host Intel(R) Xeon(R) Processor (amx_bf16) x16"
+    assert cpu_label({**host, "accelerator": "cpu"}) == cpu_label(host) == "Intel(R) Xeon(R) Processor (amx_bf16) x16"
+
+
 def test_seed_spread_refuses_runs_scored_on_different_data(tmp_path):
     for name, sha in (("a", "1" * 64), ("b", "2" * 64)):
         (tmp_path / name).mkdir()

@@ -211,6 +211,27 @@ def predict_logits(model: keras.Model, images: np.ndarray, flip_tta: bool = Fals
     return logits
 
 
+def training_accelerator() -> str:
+    """The GPU the steps ran on, by name, else "cpu".  machine_info() describes the host alone, and a run
+    on a lent GPU machine would otherwise read as trained on that machine's Xeon."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return "cpu" if device.platform == "cpu" else device.device_kind
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") if gpus else "cpu"
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    return "cpu"
+
+
 def package_versions() -> dict[str, str]:
     return {**provenance.package_versions(("cifar-edge", "keras", "tensorflow", "jax", "numpy")),
             "keras_backend": keras.backend.backend()}
@@ -332,7 +353,7 @@ def evaluate_and_report(model: keras.Model, config: TrainConfig, dataset: Datase
         "data": {"path": str(dataset.source), "format": dataset.format, "sha256": dataset.sha256},
         "config": config.to_dict(),
         "versions": package_versions(),
-        "machine": provenance.machine_info(),
+        "machine": {**provenance.machine_info(), "accelerator": training_accelerator()},
         "command": command_for(config),
         **({"teachers": teachers, "teacher_seconds": round(sum(r.get("teacher_seconds", 0) for r in history), 1)}
            if teachers else {}),

@@ -39,6 +39,7 @@ def test_smoke_training_writes_every_artifact(smoke_run, real_archive):
     assert metrics["command"] == "cifar-edge train --preset smoke" and metrics["machine"]["cpu_count"] >= 1
     assert metrics["bn_recalibration_images"] > 0  # BatchNorm statistics re-estimated for the final weights
     assert metrics["replicas"] == 1  # no --distribute: one device
+    assert metrics["machine"]["accelerator"] == "cpu"  # a GPU's name where one trained it
     history = (run_dir / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,") and len(history) == 3
     assert {"cpu_stolen", "load_average"} <= set(history[0].split(","))  # what else had the CPU
