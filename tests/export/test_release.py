@@ -87,8 +87,19 @@ def fake_export(folder, val_accuracy, int8_bytes, data_sha="a" * 64):
     folder.mkdir()
     (folder / "model_card.json").write_text(json.dumps({
         "training": {"val_accuracy": val_accuracy, "data": {"sha256": data_sha}},
+        "source": {"path": str(folder / "run" / "model.keras")},
         "files": {"tflite-int8": {"bytes": int8_bytes}}}))
     return folder
+
+
+def test_the_mca_floor_scores_only_candidates_within_the_size_budget(tmp_path):
+    small = fake_export(tmp_path / "standard", 0.940, 2_020_000)
+    too_big = fake_export(tmp_path / "best", 0.955, 4_700_000)
+    scored = []
+    chosen, rows = choose_by_validation([small, too_big], max_mb=2.5, min_val_mca=0.8,
+                                        val_mca_of=lambda run: scored.append(run) or 0.85)
+    assert chosen == small and scored == [small / "run"]  # the wider network's minutes are not spent
+    assert rows[1]["outcome"] == "over 2.5 MB" and "val_mca" not in rows[1]
 
 
 def test_the_release_is_chosen_on_validation_within_the_size_budget(tmp_path):
