@@ -94,6 +94,14 @@ def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELE
     return Path(winner["export"]), rows
 
 
+def latency_line(compare: dict) -> str:
+    """Where the card's latencies were timed: the machine `cifar-edge compare` ran on, which is not the
+    training machine when that was a lent GPU."""
+    machine = (compare.get("latency") or {}).get("machine")
+    where = provenance.describe_machine(machine) if machine else "the machine that ran `cifar-edge compare`"
+    return f"Latency: batch 1, one thread, median and p90 after warm-up, on {where}."
+
+
 def release(export_dir: str | Path, out: str | Path = "models", force: bool = False,
             choice: dict | None = None) -> dict:
     """Copies the released files of `export_dir` to `out` and writes the model cards; returns the card.
@@ -223,7 +231,7 @@ def card_markdown(card: dict) -> str:
         "",
         markdown_table(card["compare"]["rows"]),
         "",
-        "Latency: batch 1, one thread, median and p90 after warm-up, on the training machine's CPU.",
+        latency_line(card["compare"]),
         "",
         *(choice_lines(card["chosen_among"]) if card.get("chosen_among") else []),
         *(arm64_lines(card["arm64"]) if card.get("arm64") else []),

@@ -14,6 +14,7 @@ from cifar_edge.errors import CifarEdgeError
 from cifar_edge.export.compare import compare
 from cifar_edge.contract import RELEASED_FILES
 from cifar_edge.formats import FORMATS
+from cifar_edge import provenance
 from cifar_edge.export.release import choose_by_validation, record_device_check, release
 from cifar_edge.robustness.validation import validation_robustness
 from conftest import cli
@@ -53,6 +54,9 @@ def test_release_copies_the_files_and_writes_both_cards(scored, tmp_path):
     assert on_disk["compare"]["test_images"] == 10_000
     text = (models / "MODEL_CARD.md").read_text()
     assert "`cifar-edge train --preset smoke`" in text and "| tflite-int8 |" in text
+    # timed where compare ran, which the card names (a run trained on a lent GPU is timed elsewhere)
+    where = provenance.describe_machine(on_disk["compare"]["latency"]["machine"])
+    assert f"median and p90 after warm-up, on {where}." in text
 
 
 def test_an_existing_release_is_kept_without_force(scored, tmp_path):
