@@ -26,7 +26,7 @@ SHELL := bash
 # Every training results/ and the README quote, in this order (the released network's seeds first).  Each is resumable: `make trainings`
 # again (after a kill, a reboot, a new session) continues the unfinished one from its last epoch and
 # skips finished ones.  Hours on a 2-core CPU: run it in the background and read runs/NAME.log.
-TRAININGS = fast standard standard_seed1 standard_seed2 robust best long distilled
+TRAININGS = fast standard standard_seed1 standard_seed2 robust best long distilled best_seed1 distilled_ensemble
 TRAIN_fast           = --preset fast
 TRAIN_standard       = --preset standard
 TRAIN_standard_seed1 = --preset standard --seed 1
@@ -35,6 +35,9 @@ TRAIN_robust         = --preset robust
 TRAIN_best           = --preset best
 TRAIN_long           = --preset long
 TRAIN_distilled      = --preset distilled   # taught by runs/best, so after it
+TRAIN_best_seed1     = --preset best --seed 1
+# taught by an ensemble of both best runs, for twice the epochs
+TRAIN_distilled_ensemble = --preset distilled --epochs 40 --teacher runs/best,runs/best_seed1
 
 trainings: $(foreach run,$(TRAININGS),runs/$(run)/metrics.json)
 

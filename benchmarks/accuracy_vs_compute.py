@@ -86,10 +86,11 @@ def main() -> None:
                          val=m["val_accuracy"] * 100, cpu=cpu_label(m["machine"])))
     print(f"test set: {test_images:,} images, data sha256 {sha[:16]}; plain and flip-TTA test accuracy, "
           "validation on 2,000 held-out training images")
-    print(f"{'run':<16}{'widths':>12}{'epochs':>7}{'PFLOPs':>8}{'plain':>8}{'flip TTA':>10}{'val':>8}"
+    width = max(16, *(len(r["name"]) + 2 for r in rows))
+    print(f"{'run':<{width}}{'widths':>12}{'epochs':>7}{'PFLOPs':>8}{'plain':>8}{'flip TTA':>10}{'val':>8}"
           f"{'minutes':>9}{'img/s':>7}{f'min@{FASTEST_GFLOPS}':>9}  trained on")
     for r in rows:
-        print(f"{r['name']:<16}{r['widths']:>12}{r['epochs']:>7}{r['pflops']:>8.2f}{r['plain']:>7.2f}%"
+        print(f"{r['name']:<{width}}{r['widths']:>12}{r['epochs']:>7}{r['pflops']:>8.2f}{r['plain']:>7.2f}%"
               f"{r['tta']:>9.2f}%{r['val']:>7.2f}%{r['minutes']:>9.1f}{r['images_s']:>7.0f}"
               f"{r['pflops'] * 1e6 / FASTEST_GFLOPS / 60:>9.1f}  {r['cpu']}")
     fastest = FASTEST_GFLOPS
