@@ -264,7 +264,9 @@ def release(
         mca_header = f"{'val mCA':>9}" if min_val_mca is not None else ""
         typer.echo(f"{'export':<28}{'validation':>11}{mca_header}{'int8 MB':>9}")
         for row in candidates:
-            mca = (f"{row['val_mca']:>9.2%}" if row.get("val_mca") is not None else f"{'—':>9}") if min_val_mca is not None else ""
+            mca = ""
+            if min_val_mca is not None:  # a candidate over the size budget is not scored: —
+                mca = f"{row['val_mca']:>9.2%}" if row.get("val_mca") is not None else f"{'—':>9}"
             typer.echo(f"{row['export']:<28}{row['val_accuracy']:>11.2%}{mca}{row['int8_mb'] or 0:>9.2f}  {row['outcome']}")
     card = run_release(export_dir, out=out, force=force,
                        choice={"max_mb": max_mb, "min_val_mca": min_val_mca, "candidates": candidates})
