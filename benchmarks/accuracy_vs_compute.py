@@ -19,6 +19,8 @@ import functools
 import json
 from pathlib import Path
 
+from cifar_edge import provenance
+
 # airbench (Jordan 2024, arXiv:2404.00498), clean CIFAR-10, with its test-time augmentation.
 AIRBENCH = (("airbench94", 0.36, 94.01), ("airbench95", 1.4, 95.01), ("airbench96", 4.9, 96.03))
 # Time budgets (fast: 20 min, standard: 45 min) are minutes on the fastest CPU this project has trained on:
@@ -53,9 +55,8 @@ def cpu_label(machine: dict) -> str:
     cpu, features = machine.get("cpu") or "unknown CPU", machine.get("cpu_features")
     if features is not None:  # recorded since December 2026
         cpu += f" ({features[-1] if features else 'no avx2'})"
-    accelerator = machine.get("accelerator")
-    host = f"{cpu} x{machine['cpu_count']}"
-    return f"{accelerator}, host {host}" if accelerator and accelerator != "cpu" else host
+    host, gpu = f"{cpu} x{machine['cpu_count']}", provenance.gpu_of(machine)
+    return f"{gpu}, host {host}" if gpu else host
 
 
 def training_pflops(metrics: dict) -> float:

@@ -32,8 +32,15 @@ def describe_machine(machine: dict) -> str:
     features = machine.get("cpu_features")
     flags = "" if features is None else f" ({', '.join(features) or 'no avx2'})"
     host = f"{cpu}{flags}, {machine.get('cpu_count')} cores"
+    gpu = gpu_of(machine)
+    return f"{gpu} (host: {host})" if gpu else host
+
+
+def gpu_of(machine: dict) -> str | None:
+    """The GPU a record says the training steps ran on; None for a CPU run and for records older than
+    the `accelerator` field."""
     accelerator = machine.get("accelerator")
-    return f"{accelerator} (host: {host})" if accelerator and accelerator != "cpu" else host
+    return accelerator if accelerator and accelerator != "cpu" else None
 
 
 def cpu_clock() -> tuple[int, int] | None:
