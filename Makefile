@@ -26,7 +26,8 @@ SHELL := bash
 # Every training results/ and the README quote, in this order (the released network's seeds first).  Each is resumable: `make trainings`
 # again (after a kill, a reboot, a new session) continues the unfinished one from its last epoch and
 # skips finished ones.  Hours on a 2-core CPU: run it in the background and read runs/NAME.log.
-TRAININGS = fast standard standard_seed1 standard_seed2 robust best long distilled best_seed1 distilled_ensemble
+TRAININGS = fast standard standard_seed1 standard_seed2 robust best long distilled best_seed1 distilled_ensemble \
+            airbench96 distilled_airbench96 robust_60ep
 TRAIN_fast           = --preset fast
 TRAIN_standard       = --preset standard
 TRAIN_standard_seed1 = --preset standard --seed 1
@@ -38,6 +39,11 @@ TRAIN_distilled      = --preset distilled   # taught by runs/best, so after it
 TRAIN_best_seed1     = --preset best --seed 1
 # taught by an ensemble of both best runs, for twice the epochs
 TRAIN_distilled_ensemble = --preset distilled --epochs 40 --teacher runs/best,runs/best_seed1
+# airbench96's recipe (for a GPU: 4.4x best's compute), a 60-epoch student of it, and that student's
+# untaught twin (benchmarks/distillation.py compares the two)
+TRAIN_airbench96     = --preset airbench96
+TRAIN_distilled_airbench96 = --preset distilled --epochs 60 --teacher runs/airbench96
+TRAIN_robust_60ep    = --preset robust --epochs 60
 
 trainings: $(foreach run,$(TRAININGS),runs/$(run)/metrics.json)
 
@@ -86,13 +92,17 @@ FINISHED = $(foreach run,$(TRAININGS),$(if $(wildcard runs/$(run)/metrics.json),
 RECORDED = $(foreach run,$(TRAININGS),$(if $(or $(wildcard runs/$(run)/metrics.json),$(wildcard results/$(run)/metrics.json)),$(run)))
 results: $(VENV)/.installed
 	@test -n "$(FINISHED)" || { echo "no finished training in runs/: make trainings first"; exit 1; }
+	@# A run whose model.keras stayed on the machine that trained it keeps only its record.
 	for run in $(FINISHED); do \
-	  test -f exports/$$run/model_card.json || { $(CLI) export runs/$$run --force --no-progress $(DATA_OPT) && \
-	    rm -f exports/$$run/compare.json; } || exit 1; \
-	  test -f exports/$$run/compare.json || $(CLI) compare exports/$$run --max-drop $(MAX_DROP) --no-progress \
-	    $(DATA_OPT) || exit 1; \
-	  mkdir -p results/$$run && cp runs/$$run/history.csv runs/$$run/*.png exports/$$run/compare.json \
-	    exports/$$run/compare.md exports/$$run/confusion_tflite-int8.png results/$$run/ && \
+	  mkdir -p results/$$run && cp runs/$$run/history.csv runs/$$run/*.png results/$$run/ || exit 1; \
+	  if test -f runs/$$run/model.keras; then \
+	    test -f exports/$$run/model_card.json || { $(CLI) export runs/$$run --force --no-progress $(DATA_OPT) && \
+	      rm -f exports/$$run/compare.json; } || exit 1; \
+	    test -f exports/$$run/compare.json || $(CLI) compare exports/$$run --max-drop $(MAX_DROP) --no-progress \
+	      $(DATA_OPT) || exit 1; \
+	    cp exports/$$run/compare.json exports/$$run/compare.md exports/$$run/confusion_tflite-int8.png \
+	      results/$$run/ || exit 1; \
+	  fi; \
 	  cp runs/$$run.log results/$$run/train.log 2>/dev/null; cp runs/$$run/metrics.json results/$$run/ || exit 1; \
 	done
 	$(VENV)/bin/python benchmarks/accuracy_vs_compute.py $(foreach run,$(RECORDED),results/$(run)) \

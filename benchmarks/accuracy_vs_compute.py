@@ -30,8 +30,8 @@ FASTEST_GFLOPS = 378
 BUDGETS_MINUTES = (20, 45)
 
 
-@functools.cache  # seeds of one recipe share their widths: build each network once
-def forward_macs(widths: tuple[int, int, int]) -> int:
+@functools.cache  # seeds of one recipe share their network: build each once
+def forward_macs(widths: tuple[int, int, int], convs_per_group: int = 2) -> int:
     """Multiply-adds of one forward pass of one image through the cifar-edge network."""
     from keras import layers
 
@@ -39,7 +39,7 @@ def forward_macs(widths: tuple[int, int, int]) -> int:
     from cifar_edge.train.recipe import TrainConfig
 
     macs = 0
-    for layer in build_model(TrainConfig(widths=widths)).layers:
+    for layer in build_model(TrainConfig(widths=widths, convs_per_group=convs_per_group)).layers:
         if isinstance(layer, layers.Conv2D):
             _, h, w, cout = layer.output.shape
             kh, kw, cin, _ = layer.kernel.shape
@@ -63,7 +63,8 @@ def training_pflops(metrics: dict) -> float:
     config = metrics["config"]
     steps = (metrics["train_images"] - metrics["val_images"]) // config["batch_size"]
     images = steps * config["batch_size"] * metrics["epochs"]
-    return forward_macs(tuple(config["widths"])) * 2 * 3 * images / 1e15
+    # Runs recorded before convs_per_group existed had two.
+    return forward_macs(tuple(config["widths"]), config.get("convs_per_group", 2)) * 2 * 3 * images / 1e15
 
 
 def main() -> None:
@@ -80,7 +81,8 @@ def main() -> None:
 
     rows = []
     for run, m in runs.items():
-        rows.append(dict(name=run.name, widths="-".join(map(str, m["config"]["widths"])), epochs=m["epochs"],
+        rows.append(dict(name=run.name, widths="-".join(map(str, m["config"]["widths"]))
+                         + ("x3" if m["config"].get("convs_per_group", 2) == 3 else ""), epochs=m["epochs"],
                          pflops=training_pflops(m), minutes=m["train_wall_seconds"] / 60,
                          images_s=m["train_images_per_s"],
                          plain=m["test_accuracy"] * 100, tta=m["test_accuracy_flip_tta"] * 100,
@@ -88,10 +90,10 @@ def main() -> None:
     print(f"test set: {test_images:,} images, data sha256 {sha[:16]}; plain and flip-TTA test accuracy, "
           "validation on 2,000 held-out training images")
     width = max(16, *(len(r["name"]) + 2 for r in rows))
-    print(f"{'run':<{width}}{'widths':>12}{'epochs':>7}{'PFLOPs':>8}{'plain':>8}{'flip TTA':>10}{'val':>8}"
+    print(f"{'run':<{width}}{'widths':>14}{'epochs':>7}{'PFLOPs':>8}{'plain':>8}{'flip TTA':>10}{'val':>8}"
           f"{'minutes':>9}{'img/s':>7}{f'min@{FASTEST_GFLOPS}':>9}  trained on")
     for r in rows:
-        print(f"{r['name']:<{width}}{r['widths']:>12}{r['epochs']:>7}{r['pflops']:>8.2f}{r['plain']:>7.2f}%"
+        print(f"{r['name']:<{width}}{r['widths']:>14}{r['epochs']:>7}{r['pflops']:>8.2f}{r['plain']:>7.2f}%"
               f"{r['tta']:>9.2f}%{r['val']:>7.2f}%{r['minutes']:>9.1f}{r['images_s']:>7.0f}"
               f"{r['pflops'] * 1e6 / FASTEST_GFLOPS / 60:>9.1f}  {r['cpu']}")
     fastest = FASTEST_GFLOPS

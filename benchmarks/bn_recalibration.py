@@ -1,9 +1,12 @@
 """What re-estimating the BatchNorm statistics for the final (lookahead-averaged) weights is worth:
-a finished run's accuracy before and after `recalibrate_batchnorm`, side by side.
+a finished run's accuracy as saved and after `trainer.recalibrate_on_the_better_images` (on clean or on
+augmented training images, whichever validation prefers), side by side.
 
-The trainer does this as its last step since it was measured to help; runs finished before that
-are brought up to date with --write, which saves the recalibrated model.keras and updates
-metrics.json and the confusion plot, keeping the old numbers under "before_bn_recalibration".
+The trainer does this as its last step since it was measured to help: on clean images only until
+December 2026 ("bn_recalibration_on" is missing from those runs' metrics.json), on the better of the two
+since.  Runs finished before are brought up to date with --write, which saves the recalibrated
+model.keras and updates metrics.json and the confusion plot, keeping the old numbers under
+"before_bn_recalibration" (or "before_augmented_bn_recalibration").
 
     python benchmarks/bn_recalibration.py runs/standard --data ../shared/data/cifar-10-python.tar.gz [--write]
 """
@@ -18,8 +21,8 @@ from cifar_edge.data import load_cifar10, train_val_split
 from cifar_edge.evaluation import accuracy
 from cifar_edge.export.exporter import load_keras_model
 from cifar_edge.files import read_json, write_atomically, write_json
-from cifar_edge.train.model import recalibrate_batchnorm
-from cifar_edge.train.trainer import limit, predict_logits
+from cifar_edge.train.recipe import TrainConfig
+from cifar_edge.train.trainer import limit, predict_logits, recalibrate_on_the_better_images
 
 KEYS = ("test_accuracy", "test_accuracy_flip_tta", "val_accuracy")
 
@@ -38,31 +41,39 @@ def main() -> None:
     args = parser.parse_args()
 
     metrics = read_json(args.run / "metrics.json")
-    if metrics.get("bn_recalibration_images"):
-        raise SystemExit(f"{args.run} is already recalibrated ({metrics['bn_recalibration_images']} images)")
-    config = metrics["config"]
+    if metrics.get("bn_recalibration_on"):
+        raise SystemExit(f"{args.run} is already recalibrated on {metrics['bn_recalibration_on']}")
+    # Runs recalibrated on clean images keep their first numbers under the older key.
+    kept_as = "before_augmented_bn_recalibration" if metrics.get("bn_recalibration_images") else "before_bn_recalibration"
+    config = TrainConfig.from_dict(metrics["config"])
     dataset = load_cifar10(args.data)
-    train, val = train_val_split(limit(dataset.train, config["train_limit"]), config["val_size"], config["seed"])
-    test = limit(dataset.test, config["test_limit"])
+    train, val = train_val_split(limit(dataset.train, config.train_limit), config.val_size, config.seed)
+    test = limit(dataset.test, config.test_limit)
     model = load_keras_model(args.run / "model.keras")
     before = scores(model, val, test)
-    used = recalibrate_batchnorm(model, train.images)
+    calibration = recalibrate_on_the_better_images(model, train, val, config)
     after = scores(model, val, test)
 
-    print(f"{args.run}: BatchNorm statistics re-estimated on {used} training images (no augmentation)")
-    print(f"{'':<24}{'as trained':>12}{'recalibrated':>14}{'change':>10}")
+    was = "on clean images" if metrics.get("bn_recalibration_images") else "as trained"
+    print(f"{args.run}: BatchNorm statistics re-estimated for the final weights on {calibration['bn_recalibration_images']} "
+          f"training images; data sha256 {dataset.sha256[:16]}")
+    for name, val_accuracy in calibration["bn_recalibration_val_accuracy"].items():
+        print(f"  on {name:<28} validation {val_accuracy:.2%}")
+    print(f"  augmented: shifts of {config.translate} px, flips, cutout {config.cutout}, camera augmentations "
+          f"on {config.noise_fraction + config.blur_fraction + config.augmix_fraction:.0%} of the images")
+    print(f"{'':<24}{was:>18}{calibration['bn_recalibration_on'].replace(' training images', ''):>12}{'change':>10}")
     for key in KEYS:
-        print(f"{key:<24}{before[key]:>12.2%}{after[key]:>14.2%}{(after[key] - before[key]) * 100:>+8.2f} pp")
+        print(f"{key:<24}{before[key]:>18.2%}{after[key]:>12.2%}{(after[key] - before[key]) * 100:>+8.2f} pp")
     if args.write:
         write_atomically(args.run / "model.keras", lambda tmp: model.save(tmp))
         predictions = predict_logits(model, test.images).argmax(axis=1)
         matrix = evaluation.confusion_matrix(test.labels, predictions)
         evaluation.plot_confusion(args.run / "confusion_matrix.png", matrix,
-                              f"Test set, plain accuracy {after['test_accuracy']:.2%}")
+                                  f"Test set, plain accuracy {after['test_accuracy']:.2%}")
         write_json(args.run / "metrics.json", {
             **metrics, **after, "per_class_test_accuracy": evaluation.per_class_accuracy(matrix),
-            "confusion_matrix": matrix.tolist(), "bn_recalibration_images": used,
-            "before_bn_recalibration": {key: metrics[key] for key in KEYS},
+            "confusion_matrix": matrix.tolist(), **calibration,
+            kept_as: {key: metrics[key] for key in KEYS},
             "bn_recalibrated_by": f"python benchmarks/bn_recalibration.py {args.run} --write"})
         print(f"written: {args.run}/model.keras, metrics.json, confusion_matrix.png")
 

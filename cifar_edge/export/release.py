@@ -42,6 +42,7 @@ def training_record(card: dict) -> dict | None:
             "machine": metrics.get("machine"), "versions": metrics.get("versions"), "data": metrics["data"],
             "test_accuracy": metrics["test_accuracy"], "test_accuracy_flip_tta": metrics["test_accuracy_flip_tta"],
             "bn_recalibration_images": metrics.get("bn_recalibration_images"),
+            "bn_recalibration_on": metrics.get("bn_recalibration_on", "clean training images"),
             "bn_recalibrated_by": metrics.get("bn_recalibrated_by", "the trainer"),
             "teachers": metrics.get("teachers")}
 
@@ -218,7 +219,8 @@ def card_markdown(card: dict) -> str:
         f"- Seed {training.get('seed')}, {training.get('epochs')} epochs, "
         f"{training.get('train_wall_seconds', 0) / 60:.1f} min of training, precision {training.get('precision')}",
         f"- Hardware: {provenance.describe_machine(machine)} ({machine.get('platform')})",
-        f"- BatchNorm statistics re-estimated on {training.get('bn_recalibration_images')} training images "
+        f"- BatchNorm statistics re-estimated on {training.get('bn_recalibration_images')} "
+        f"{training.get('bn_recalibration_on', 'clean training images')} "
         f"by {training.get('bn_recalibrated_by')}",
         f"- Data: `{(training.get('data') or {}).get('sha256')}` (SHA-256 of the archive)",
         *[f"- Distilled from `{t['run']}` (test accuracy {t['test_accuracy']:.2%}, trained on data "

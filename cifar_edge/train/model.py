@@ -7,8 +7,9 @@ preprocessing wrong.  Output is one logit per class, in the contract's order.
     uint8 -> normalise -> 2x2 whitening conv (frozen, set from data) -> GELU
           -> ConvGroup(w1) -> ConvGroup(w2) -> ConvGroup(w3) -> global max pool -> linear -> x logit_scale
 
-A ConvGroup is conv3x3 -> maxpool2 -> BN -> GELU -> conv3x3 -> BN -> GELU.  BatchNorm has no learnt
-scale (it would only fight weight decay) and its shift is a `ScaledBias`, which is how a plain SGD
+A ConvGroup is conv3x3 -> maxpool2 -> BN -> GELU -> conv3x3 -> BN -> GELU; with `convs_per_group=3`
+(airbench96's) a third conv3x3 -> BN follows, and the GELU comes after adding back the output of the
+first GELU.  BatchNorm has no learnt scale (it would only fight weight decay) and its shift is a `ScaledBias`, which is how a plain SGD
 optimizer gives biases a 64x larger learning rate without parameter groups.
 
 `build_model(..., channels_first=True)` builds the same network with its convolutions in NCHW after the
@@ -93,8 +94,16 @@ def conv_group(x, filters: int, name: str, config: TrainConfig, channels_first: 
     x = conv(filters, f"{name}_conv1", channels_first)(x)
     x = layers.MaxPooling2D(2, name=f"{name}_pool", **layout(channels_first))(x)
     x = layers.Activation("gelu", name=f"{name}_act1")(batch_norm(x, f"{name}_1", config, channels_first))
+    shortcut = x
     x = conv(filters, f"{name}_conv2", channels_first)(x)
-    return layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", config, channels_first))
+    if config.convs_per_group == 2:
+        return layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", config, channels_first))
+    # airbench96's group: a third conv, and the group's pooled input added back before the last GELU,
+    # so the deeper group starts out close to the shallower one.
+    x = layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", config, channels_first))
+    x = batch_norm(conv(filters, f"{name}_conv3", channels_first)(x), f"{name}_3", config, channels_first)
+    x = layers.Add(name=f"{name}_residual")([x, shortcut])
+    return layers.Activation("gelu", name=f"{name}_act3")(x)
 
 
 def build_model(config: TrainConfig = TrainConfig(), name: str = "cifar_edge_net",

@@ -1,4 +1,4 @@
-"""The training recipe as one table: every knob is a `TrainConfig` field, and five presets name settings
+"""The training recipe as one table: every knob is a `TrainConfig` field, and the presets name settings
 of it.
 
 Each field carries its help text, and `cifar-edge train` makes one `--<field>` option from each (see
@@ -53,6 +53,8 @@ class TrainConfig:
 
     # The network (airbench94's, in Keras).
     widths: tuple[int, int, int] = knob((64, 256, 256), "Channels of the three conv groups.", parse=parse_widths)
+    convs_per_group: int = knob(2, "Convolutions in each group: 2 (airbench94's) or 3 (airbench96's, whose last "
+                                   "two convolutions a residual connection bypasses).")
     bn_momentum: float = knob(0.4, "BatchNorm moving-average keep fraction (Keras' convention: torch's 0.6).")
     bias_scale: float = knob(8.0, "BatchNorm shifts are stored divided by this, so SGD moves them "
                                   "scale^2 = 64x faster than the weights (airbench's bias lr x 64).")
@@ -147,6 +149,12 @@ _PRESET_TABLE = {
     "standard": ("20 epochs: what `make run` trains", dict(epochs=20)),
     "best": ("airbench95's wider 128-384-384 network, 14 epochs: 2.5x standard's multiply-adds",
              dict(widths=(128, 384, 384), epochs=14)),
+    "airbench96": ("airbench96's network and recipe (its June 2024 update): 128-512-512 with three convolutions "
+                   "per group and a residual over the last two, 31 epochs, 4-pixel shifts, 12-pixel cutout, "
+                   "warm-up over the first 10% and decay to zero, lr x 0.78, torch's default BatchNorm momentum: "
+                   "4.4x best's compute, for a GPU",
+                   dict(widths=(128, 512, 512), convs_per_group=3, epochs=31, translate=4, cutout=12, lr=1.174,
+                        lr_peak_at=0.1, lr_end=0.0, bn_momentum=0.9)),
     "long": ("standard's network (the 2 MB int8 file), 40 epochs, 8-pixel cutout against the overfitting "
              "longer training brings", dict(epochs=40, cutout=8)),
     "distilled": ("robust's network, epochs and noise, also taught by the finished `best` run (runs/best), "
@@ -175,6 +183,8 @@ def make_config(preset: str = "standard", **overrides) -> TrainConfig:
         value, choices = getattr(config, f.name), f.metadata["choices"]
         if choices and value not in choices:
             raise CifarEdgeError(f"--{option_name(f.name)} must be one of {', '.join(choices)}, got {value!r}")
+    if config.convs_per_group not in (2, 3):
+        raise CifarEdgeError(f"--convs-per-group must be 2 or 3, got {config.convs_per_group}")
     if len(config.widths) != 3 or min(config.widths) < 1 or config.epochs < 1 or config.batch_size < 1:
         raise CifarEdgeError("widths (three), epochs and batch size must be positive")
     shares = (config.noise_fraction, config.blur_fraction, config.augmix_fraction)

@@ -22,9 +22,14 @@ from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 # --------------------------------------------------------------------------- presets and options
 
 def test_presets_exist_and_grow_in_cost():
-    assert list(PRESETS) == ["smoke", "fast", "standard", "best", "long", "distilled", "robust"]
-    costs = [p.epochs * p.widths[1] ** 2 * (p.train_limit or 50000) for p in list(PRESETS.values())[:5]]
+    assert list(PRESETS) == ["smoke", "fast", "standard", "best", "airbench96", "long", "distilled", "robust"]
+    costs = [p.epochs * p.convs_per_group * p.widths[1] ** 2 * (p.train_limit or 50000)
+             for p in list(PRESETS.values())[:5]]
     assert costs == sorted(costs)
+    # airbench96: its network (three convolutions a group) and its schedule, which decays to zero
+    airbench96 = PRESETS["airbench96"]
+    assert (airbench96.widths, airbench96.convs_per_group, airbench96.epochs) == ((128, 512, 512), 3, 31)
+    assert (airbench96.lr_peak_at, airbench96.lr_end, airbench96.cutout, airbench96.translate) == (0.1, 0.0, 12, 4)
     # robust: standard's recipe, a quarter of its images noisy
     assert dataclasses.replace(PRESETS["robust"], preset="standard", noise_fraction=0.0) == PRESETS["standard"]
     assert PRESETS["robust"].noise_fraction == 0.25
@@ -47,6 +52,7 @@ def test_any_option_overrides_a_preset_and_none_keeps_it():
     ({"precision": "int4"}, "--precision must be one of auto, float32"),
     ({"distribute": "ring"}, "--distribute must be one of none, mirrored"),
     ({"epochs": 0}, "must be positive"),
+    ({"convs_per_group": 4}, "--convs-per-group must be 2 or 3"),
     ({"noise_fraction": 0.7, "blur_fraction": 0.5}, "together at most 1"),
     ({"blur_fraction": -0.1}, "each at least 0"),
     ({"noise_fraction": 0.5, "augmix_fraction": 0.6}, "together at most 1"),
@@ -220,6 +226,23 @@ def test_standard_network_has_airbench94_size():
     assert build_model().count_params() == pytest.approx(1.97e6, rel=0.01)
 
 
+def test_a_third_convolution_per_group_is_bypassed_by_a_residual():
+    """airbench96's group: with its third conv silenced, the group's output is GELU(first GELU's output),
+    the pooled signal carried past the last two convolutions by the residual."""
+    model = build_model(TrainConfig(widths=(8, 16, 16), convs_per_group=3))
+    assert {f"block{i}_{part}" for i in (1, 2, 3) for part in ("conv3", "residual", "act3")} \
+        <= {layer.name for layer in model.layers}
+    conv3 = model.get_layer("block1_conv3")
+    conv3.set_weights([np.zeros_like(w) for w in conv3.get_weights()])
+    conv2 = model.get_layer("block1_conv2")  # not the identity it starts as: its output must differ
+    conv2.set_weights([np.random.default_rng(1).normal(0, 0.3, w.shape).astype("float32") for w in conv2.get_weights()])
+    probe = keras.Model(model.inputs, [model.get_layer("block1_act1").output, model.get_layer("block1_act3").output])
+    images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    first, out = probe.predict(images, verbose=0)
+    assert np.abs(first).max() > 0.1
+    np.testing.assert_allclose(out, keras.ops.convert_to_numpy(keras.activations.gelu(first)), rtol=1e-5, atol=1e-6)
+
+
 def test_whitening_kernel_decorrelates_patches(real_test_split):
     images = real_test_split.images[:2000]
     eps = 5e-4
@@ -268,11 +291,54 @@ def test_batchnorm_recalibration_averages_the_batch_statistics(real_test_split):
     assert bn.momentum == 0.4  # restored
 
 
+def test_batchnorm_statistics_are_estimated_on_the_images_training_saw(real_test_split):
+    """Not the clean images: a network trained with cutout learnt to expect the statistics of cut-out
+    batches.  One more epoch of augmented images, the same on every call."""
+    from cifar_edge.train.trainer import bn_calibration_images
+
+    split = Split(real_test_split.images[:200], real_test_split.labels[:200])
+    config = make_config("smoke", translate=4, cutout=12)
+    images = bn_calibration_images(split, config)
+    assert images.shape == split.images.shape and images.dtype == np.uint8
+    np.testing.assert_array_equal(images, bn_calibration_images(split, config))
+    painted = np.all(images == MEAN_PIXEL, axis=-1).sum(axis=(1, 2))
+    assert np.all(painted >= 12 * 12)  # every image carries its cut-out square
+    noisy = bn_calibration_images(split, dataclasses.replace(config, noise_fraction=0.5))
+    changed = np.any(noisy != images, axis=(1, 2, 3)).mean()
+    assert 0.35 < changed < 0.65  # and the camera augmentations, on their share of the images
+
+
+def test_the_trainer_keeps_the_batchnorm_statistics_validation_prefers(monkeypatch, real_test_split):
+    """Clean images first, then the augmented epoch: when validation prefers the clean images' statistics,
+    those are the ones the model ends with, not the last estimated."""
+    from cifar_edge.train import trainer
+
+    model = build_model(TrainConfig(widths=(8, 16, 16)))
+    bn = model.get_layer("block1_1_bn")
+    split = Split(real_test_split.images[:100], real_test_split.labels[:100])
+    clean_marker = float(split.images.mean())
+
+    def marking_recalibration(model, images):  # marks the statistics with the images they came from
+        bn.moving_mean.assign(np.full(bn.moving_mean.shape, images.mean(), "float32"))
+        return len(images)
+
+    def right_under_clean_statistics(model, images, flip_tta=False):
+        right = np.isclose(float(keras.ops.convert_to_numpy(bn.moving_mean)[0]), clean_marker)
+        return np.eye(10)[split.labels if right else (split.labels + 1) % 10]
+
+    monkeypatch.setattr(trainer, "recalibrate_batchnorm", marking_recalibration)
+    monkeypatch.setattr(trainer, "predict_logits", right_under_clean_statistics)
+    record = trainer.recalibrate_on_the_better_images(model, split, split, make_config("smoke", cutout=12))
+    assert record["bn_recalibration_val_accuracy"] == {"clean training images": 1.0, "augmented training images": 0.0}
+    assert record["bn_recalibration_on"] == "clean training images" and record["bn_recalibration_images"] == 100
+    assert np.isclose(float(keras.ops.convert_to_numpy(bn.moving_mean)[0]), clean_marker)
+
+
 NCHW_TWIN_SCRIPT = """
 import sys, numpy as np, keras
 from cifar_edge.train import make_config
 from cifar_edge.train.model import build_model
-config = make_config("smoke")
+config = make_config("smoke", convs_per_group=int(sys.argv[1]))
 keras.utils.set_random_seed(0)
 nchw = build_model(config, channels_first=True)
 for w in nchw.weights:  # random BatchNorm statistics and biases too, so every weight matters
@@ -286,14 +352,15 @@ print(float(np.abs(a - b).max()), float(np.abs(a).max()))
 """
 
 
-def test_the_nchw_twin_computes_what_the_nhwc_network_does_with_its_weights():
+@pytest.mark.parametrize("convs_per_group", [2, 3])
+def test_the_nchw_twin_computes_what_the_nhwc_network_does_with_its_weights(convs_per_group):
     """The torch trainer trains the NCHW twin and saves its weights in the NHWC network; run under JAX
     (TensorFlow has no NCHW kernels on CPU).  Same weights, same logits."""
     import subprocess
     import sys
 
     pytest.importorskip("jax")
-    run = subprocess.run([sys.executable, "-c", NCHW_TWIN_SCRIPT], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", NCHW_TWIN_SCRIPT, str(convs_per_group)], capture_output=True, text=True,
                          env={**__import__("os").environ, "KERAS_BACKEND": "jax"})
     assert run.returncode == 0, run.stderr[-2000:]
     difference, scale = map(float, run.stdout.split())

@@ -38,6 +38,10 @@ def test_smoke_training_writes_every_artifact(smoke_run, real_archive):
     assert metrics["train_images_per_s"] > 0 and metrics["seed"] == 0
     assert metrics["command"] == "cifar-edge train --preset smoke" and metrics["machine"]["cpu_count"] >= 1
     assert metrics["bn_recalibration_images"] > 0  # BatchNorm statistics re-estimated for the final weights
+    # on the clean or the augmented images, whichever validation preferred (clean on a tie)
+    scores = metrics["bn_recalibration_val_accuracy"]
+    assert set(scores) == {"clean training images", "augmented training images"}
+    assert metrics["bn_recalibration_on"] == max(scores, key=lambda name: (scores[name], name.startswith("clean")))
     assert metrics["replicas"] == 1  # no --distribute: one device
     assert metrics["machine"]["accelerator"] == "cpu"  # a GPU's name where one trained it
     history = (run_dir / "history.csv").read_text().splitlines()
@@ -156,7 +160,7 @@ def test_cli_errors_are_one_line_without_traceback(args, message):
 def test_the_real_command_reports_an_error_in_one_line():
     result = cli_process("train", "--preset", "nope")
     assert result.returncode == 1 and result.stderr == "error: unknown preset 'nope'; choose one of smoke, " \
-        "fast, standard, best, long, distilled, robust\n"
+        "fast, standard, best, airbench96, long, distilled, robust\n"
 
 
 def test_cli_data_info_reports_counts_and_sha(real_archive):
