@@ -17,8 +17,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = (REPO / "README.md", REPO / "docs" / "results.md")
-# The marker, then what it quotes now: a fenced block, a table, or nothing yet.
-QUOTE = re.compile(r"^<!-- quote: (results/\S+) -->\n(```[^\n]*\n(?:.*?\n)?```\n|(?:\|[^\n]*\|\n)+)?", re.S | re.M)
+# The marker, then what it quotes now: a fenced block, a table, or nothing yet.  The block's body is
+# optional and tried empty first (`??`): an empty block must not run on to the next page's fence.
+QUOTE = re.compile(r"^<!-- quote: (results/\S+) -->\n(```[^\n]*\n(?:.*?\n)??```\n|(?:\|[^\n]*\|\n)+)?", re.S | re.M)
 
 
 def quoted_files(text: str) -> list[str]:

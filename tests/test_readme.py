@@ -120,6 +120,16 @@ def test_quoted_results_are_current():
     assert run.returncode == 0, run.stderr
 
 
+def test_an_empty_quote_block_is_filled_and_the_text_after_it_kept():
+    """A fresh marker with an empty fenced block under it once swallowed the page down to the next fence."""
+    sys.path.insert(0, str(REPO / "docs"))
+    from quote_results import quoted
+
+    page = "<!-- quote: results/release_check.txt -->\n```\n```\n\nProse after.\n\n```bash\nmake run\n```\n"
+    body = (RESULTS / "release_check.txt").read_text().strip()
+    assert quoted(page) == f"<!-- quote: results/release_check.txt -->\n```\n{body}\n```\n\nProse after.\n\n```bash\nmake run\n```\n"
+
+
 def test_cli_reference_is_current():
     run = subprocess.run([sys.executable, str(REPO / "docs" / "cli_reference.py"), "--check"],
                          capture_output=True, text=True)

@@ -151,7 +151,7 @@ _PRESET_TABLE = {
              dict(widths=(128, 384, 384), epochs=14)),
     "airbench96": ("airbench96's network and recipe (its June 2024 update): 128-512-512 with three convolutions "
                    "per group and a residual over the last two, 31 epochs, 4-pixel shifts, 12-pixel cutout, "
-                   "warm-up over the first 10% and decay to zero, lr x 0.78, torch's default BatchNorm momentum: "
+                   "warm-up over a tenth of the steps and decay to zero, lr x 0.78, torch's default BatchNorm momentum: "
                    "4.4x best's compute, for a GPU",
                    dict(widths=(128, 512, 512), convs_per_group=3, epochs=31, translate=4, cutout=12, lr=1.174,
                         lr_peak_at=0.1, lr_end=0.0, bn_momentum=0.9)),
