@@ -21,8 +21,6 @@ def another_value(field, value):
     if field.metadata["choices"]:
         return next(choice for choice in field.metadata["choices"] if choice != value)
     kind = typing.get_type_hints(TrainConfig)[field.name]
-    if field.name == "convs_per_group":  # 2 or 3
-        return 5 - value
     if kind is int:
         return value + 3
     if kind is float:

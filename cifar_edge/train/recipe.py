@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from cifar_edge.errors import CifarEdgeError
 
 
-def knob(default, help: str, choices: tuple[str, ...] | None = None, parse=None):
+def knob(default, help: str, choices: tuple | None = None, parse=None):
     """A TrainConfig field: its default, the help text its `cifar-edge train` option shows, the values
     it may take (`choices`), and for a value that is not a plain number or word, how to read it from
     the command line (`parse`)."""
@@ -54,7 +54,7 @@ class TrainConfig:
     # The network (airbench94's, in Keras).
     widths: tuple[int, int, int] = knob((64, 256, 256), "Channels of the three conv groups.", parse=parse_widths)
     convs_per_group: int = knob(2, "Convolutions in each group: 2 (airbench94's) or 3 (airbench96's, whose last "
-                                   "two convolutions a residual connection bypasses).")
+                                   "two convolutions a residual connection bypasses).", choices=(2, 3))
     bn_momentum: float = knob(0.4, "BatchNorm moving-average keep fraction (Keras' convention: torch's 0.6).")
     bias_scale: float = knob(8.0, "BatchNorm shifts are stored divided by this, so SGD moves them "
                                   "scale^2 = 64x faster than the weights (airbench's bias lr x 64).")
@@ -182,9 +182,7 @@ def make_config(preset: str = "standard", **overrides) -> TrainConfig:
     for f in knobs():
         value, choices = getattr(config, f.name), f.metadata["choices"]
         if choices and value not in choices:
-            raise CifarEdgeError(f"--{option_name(f.name)} must be one of {', '.join(choices)}, got {value!r}")
-    if config.convs_per_group not in (2, 3):
-        raise CifarEdgeError(f"--convs-per-group must be 2 or 3, got {config.convs_per_group}")
+            raise CifarEdgeError(f"--{option_name(f.name)} must be one of {', '.join(map(str, choices))}, got {value!r}")
     if len(config.widths) != 3 or min(config.widths) < 1 or config.epochs < 1 or config.batch_size < 1:
         raise CifarEdgeError("widths (three), epochs and batch size must be positive")
     shares = (config.noise_fraction, config.blur_fraction, config.augmix_fraction)

@@ -270,7 +270,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     initial_epoch = state["epoch"] if state else 0
 
     onehot = np.eye(len(CLASSES), dtype="float32")
-    camera = CameraAugment(config.noise_fraction, config.noise_sigma, config.blur_fraction, config.augmix_fraction)
+    camera = camera_augment(config)
 
     def targets(images, labels_onehot):  # a distilled run's: the labels, then the teachers' probabilities
         return with_soft_targets(labels_onehot, teachers, images, config.temperature) if teachers else labels_onehot
@@ -317,11 +317,16 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     return metrics
 
 
+def camera_augment(config: TrainConfig) -> CameraAugment:
+    """The camera augmentations `config` asks for (noise, blur, AugMix shares)."""
+    return CameraAugment(config.noise_fraction, config.noise_sigma, config.blur_fraction, config.augmix_fraction)
+
+
 def bn_calibration_images(train_split: Split, config: TrainConfig) -> np.ndarray:
     """One more epoch of the training images as training shows them: shifted, flipped, cut out, given the
     camera augmentations.  The layers after each BatchNorm learnt on the statistics of such batches."""
-    camera = CameraAugment(config.noise_fraction, config.noise_sigma, config.blur_fraction, config.augmix_fraction)
-    images, _ = augmented_epoch(train_split, config.seed, config.epochs, config.translate, config.cutout, camera=camera)
+    images, _ = augmented_epoch(train_split, config.seed, config.epochs, config.translate, config.cutout,
+                                camera=camera_augment(config))
     return images
 
 

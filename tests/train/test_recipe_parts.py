@@ -52,7 +52,7 @@ def test_any_option_overrides_a_preset_and_none_keeps_it():
     ({"precision": "int4"}, "--precision must be one of auto, float32"),
     ({"distribute": "ring"}, "--distribute must be one of none, mirrored"),
     ({"epochs": 0}, "must be positive"),
-    ({"convs_per_group": 4}, "--convs-per-group must be 2 or 3"),
+    ({"convs_per_group": 4}, "--convs-per-group must be one of 2, 3, got 4"),
     ({"noise_fraction": 0.7, "blur_fraction": 0.5}, "together at most 1"),
     ({"blur_fraction": -0.1}, "each at least 0"),
     ({"noise_fraction": 0.5, "augmix_fraction": 0.6}, "together at most 1"),
