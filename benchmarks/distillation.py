@@ -12,6 +12,11 @@ so the comparison costs no training twice:
 
     python benchmarks/distillation.py --preset robust --teacher runs/best --reuse runs/robust,runs/distilled
 
+`--teacher-views K` adds a third student, taught from teacher answers kept for K augmented views and
+replayed (`cifar-edge train --teacher-views`), against the one whose teachers answer every epoch: what
+caching the answers saves, and what it costs in accuracy.  `--train-limit N` trains all of them on the
+first N training images, a smaller check for a CPU.
+
 The choice between them is made on validation accuracy; test accuracy is printed for the record.  Hours
 on a 2-core CPU: run it in the background.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines are noise in the table's log
@@ -34,6 +40,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="Override the preset's epochs.")
     parser.add_argument("--distill-weight", type=float, default=None)
     parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--teacher-views", type=int, default=0,
+                        help="Also train the taught student with the teachers' answers kept for this many views.")
+    parser.add_argument("--train-limit", type=int, default=None, help="Train on the first N training images.")
     parser.add_argument("--runs", type=Path, default=Path("runs/distillation"))
     parser.add_argument("--reuse", default="", help="Finished run folders, comma-separated, that stand in for "
                                                     "a student whose recipe they recorded.")
@@ -45,23 +54,29 @@ def main() -> None:
     from cifar_edge.train.recipe import TrainConfig, changed_knobs, parse_runs
     from cifar_edge.train.trainer import train
 
-    plain = make_config(args.preset, epochs=args.epochs, teacher=())
+    plain = make_config(args.preset, epochs=args.epochs, teacher=(), train_limit=args.train_limit)
     taught = make_config(args.preset, epochs=args.epochs, teacher=parse_runs(args.teacher),
-                         distill_weight=args.distill_weight, temperature=args.temperature)
+                         distill_weight=args.distill_weight, temperature=args.temperature,
+                         train_limit=args.train_limit, teacher_views=0)
+    students = [("plain", plain), ("distilled", taught)]
+    if args.teacher_views:
+        students.append((f"{args.teacher_views} views", replace(taught, teacher_views=args.teacher_views)))
     finished = [json.loads((Path(run) / "metrics.json").read_text()) for run in parse_runs(args.reuse)]
+    folder = f"{args.preset}-{plain.epochs}ep" + (f"-{args.train_limit}img" if args.train_limit else "")
     rows = []
-    for name, config in (("plain", plain), ("distilled", taught)):
-        run_dir = args.runs / f"{args.preset}-{config.epochs}ep" / name
+    for name, config in students:
+        run_dir = args.runs / folder / name.replace(" ", "_")
         done = run_dir / "metrics.json"
         same_recipe = [m for m in finished if not changed_knobs(TrainConfig.from_dict(m["config"]), config)]
         metrics = (same_recipe[0] if same_recipe else json.loads(done.read_text()) if done.is_file()
                    else train(config, data=args.data, run_dir=run_dir, resume=True, progress=args.progress))
         rows.append((name, config, metrics))
-    if rows[0][2]["data"]["sha256"] != rows[1][2]["data"]["sha256"]:
-        raise SystemExit("the two students were trained on different data archives: not comparable")
+    if len({m["data"]["sha256"] for _, _, m in rows}) > 1:
+        raise SystemExit("the students were trained on different data archives: not comparable")
 
     teachers = rows[1][2]["teachers"]
-    print(f"student: --preset {args.preset}, widths {'-'.join(map(str, plain.widths))}, {plain.epochs} epochs; "
+    print(f"student: --preset {args.preset}, widths {'-'.join(map(str, plain.widths))}, {plain.epochs} epochs"
+          + (f" on the first {plain.train_limit:,} training images" if plain.train_limit else "") + "; "
           f"teacher(s): " + ", ".join(f"{t['run']} ({t['test_accuracy']:.2%})" for t in teachers)
           + f"; distill weight {taught.distill_weight}, temperature {taught.temperature}")
     # Where the students trained, from their records: a reused run may come from another machine (a GPU).
@@ -77,6 +92,12 @@ def main() -> None:
     cost = rows[1][2]["train_wall_seconds"] / rows[0][2]["train_wall_seconds"]
     print(f"distillation: {gain:+.2f} pp validation accuracy for {cost:.2f}x the training wall time "
           "(teacher answers included)")
+    if args.teacher_views:
+        live, kept = rows[1][2], rows[2][2]
+        print(f"teacher answers kept for {args.teacher_views} views against asked every epoch: "
+              f"{(kept['val_accuracy'] - live['val_accuracy']) * 100:+.2f} pp validation accuracy, "
+              f"{kept['teacher_seconds'] / live['teacher_seconds']:.2f}x the teachers' time, "
+              f"{kept['train_wall_seconds'] / live['train_wall_seconds']:.2f}x the training wall time")
 
 
 if __name__ == "__main__":

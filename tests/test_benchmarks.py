@@ -104,7 +104,8 @@ def test_distillation_prints_the_student_without_and_with_its_teacher(smoke_run,
     # The teacher's own run has the plain student's recipe: --reuse takes it instead of training one.
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "distillation.py"), "--data", str(real_archive),
                           "--preset", "smoke", "--teacher", str(run_dir), "--runs", str(tmp_path / "runs"),
-                          "--reuse", f"{other_recipe},{run_dir}", "--no-progress"], capture_output=True, text=True)
+                          "--reuse", f"{other_recipe},{run_dir}", "--teacher-views", "1", "--no-progress"],
+                         capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert f"teacher(s): {run_dir} ({metrics['test_accuracy']:.2%})" in lines[0]
@@ -113,7 +114,11 @@ def test_distillation_prints_the_student_without_and_with_its_teacher(smoke_run,
     assert f"{metrics['test_accuracy']:.2%}" in plain and float(distilled.split()[-1]) >= 0
     assert json.loads((tmp_path / "runs" / "smoke-2ep" / "distilled" / "metrics.json").read_text())["teachers"]
     assert not (tmp_path / "runs" / "smoke-2ep" / "plain").exists()
-    assert lines[-1].startswith("distillation: ") and "pp validation accuracy" in lines[-1]
+    assert lines[-2].startswith("distillation: ") and "pp validation accuracy" in lines[-2]
+    # The third student keeps its teacher's answers for one view and replays it in its second epoch.
+    kept = json.loads((tmp_path / "runs" / "smoke-2ep" / "1_views" / "metrics.json").read_text())
+    assert kept["config"]["teacher_views"] == 1 and any(line.startswith("1 views ") for line in lines)
+    assert lines[-1].startswith("teacher answers kept for 1 views against asked every epoch: ")
 
 
 def test_the_arm64_scorer_keeps_slices_and_joins_them_into_eval_s_predictions_file(real_archive, tmp_path):

@@ -134,14 +134,19 @@ def camera_augment(images: np.ndarray, rng: np.random.Generator, augment: Camera
 
 def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_size: int = 0,
                     flip: bool = True, camera: CameraAugment = CameraAugment(),
-                    keep_uncorrupted: bool = False) -> tuple[np.ndarray, ...]:
+                    keep_uncorrupted: bool = False, view: int | None = None) -> tuple[np.ndarray, ...]:
     """The shuffled, augmented images and labels of one epoch.  With `keep_uncorrupted`, a third array:
     the same images, shifted, flipped and cut out alike, before the camera corruptions (noise, blur,
-    AugMix), in the same order."""
-    rng = np.random.default_rng([seed, epoch])
+    AugMix), in the same order.
+
+    The shifts, flips, cutout and order are drawn for `view` (by default the epoch itself), the camera
+    corruptions for `epoch`: a distilled run with `--teacher-views K` replays view `epoch % K`, whose
+    teacher answers it already has, under fresh noise."""
+    view = epoch if view is None else view
+    rng = np.random.default_rng([seed, view])
     images = translate_images(split.images, rng, translate)
     if flip:
-        flips = (np.random.default_rng([seed, 2**31]).random(len(split)) < 0.5) ^ bool(epoch % 2)
+        flips = (np.random.default_rng([seed, 2**31]).random(len(split)) < 0.5) ^ bool(view % 2)
         images[flips] = images[flips, :, ::-1]
     if cutout_size:
         cutout(images, rng, cutout_size)
@@ -157,15 +162,15 @@ def augmented_epoch(split: Split, seed: int, epoch: int, translate: int, cutout_
 
 def epoch_arrays(split: Split, batch_size: int, seed: int, epoch: int, translate: int,
                  cutout_size: int = 0, camera: CameraAugment = CameraAugment(),
-                 keep_uncorrupted: bool = False) -> tuple[np.ndarray, ...]:
+                 keep_uncorrupted: bool = False, view: int | None = None) -> tuple[np.ndarray, ...]:
     """One epoch as `fit` takes it: augmented uint8 images and one-hot float32 labels, cut to whole
     batches, so every step sees `batch_size` images; with `keep_uncorrupted`, the images before the camera
-    corruptions too (see `augmented_epoch`).
+    corruptions too, and with `view`, that view's shifts, flips, cutout and order (see `augmented_epoch`).
 
     The trainer hands `fit` plain arrays once per epoch rather than a `keras.utils.PyDataset`: profiled on
     a 2-core CPU, the PyDataset path made every step about a third slower (with 3x the kernel time).
     """
     images, labels, *uncorrupted = augmented_epoch(split, seed, epoch, translate, cutout_size, camera=camera,
-                                                   keep_uncorrupted=keep_uncorrupted)
+                                                   keep_uncorrupted=keep_uncorrupted, view=view)
     whole = len(split) // batch_size * batch_size
     return images[:whole], np.eye(len(CLASSES), dtype="float32")[labels[:whole]], *(u[:whole] for u in uncorrupted)

@@ -6,7 +6,9 @@ labels and from the softened predictions of larger, finished runs, its teachers.
 Each epoch the trainer asks the teachers about exactly the augmented images the student will see
 (`soft_targets`), so flips, shifts and noise match, and hands `fit` the labels and those predictions
 side by side: ten one-hot columns, then ten teacher probabilities.  `DistillationLoss` splits them
-again.  Several teachers form an ensemble: their probabilities are averaged.
+again.  Several teachers form an ensemble: their probabilities are averaged.  With `--teacher-views K`
+the teachers answer only the first K epochs' images, kept by `TeacherViews`, and later epochs replay
+those K views (with fresh noise): the teachers' time stops growing with the epochs.
 
 A teacher must be a finished run on the same data archive with the same classes: another archive's
 teacher would teach the test images it saw (or a task it learnt elsewhere), so it is refused.
@@ -14,6 +16,7 @@ teacher would teach the test images it saw (or a task it learnt elsewhere), so i
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from keras import ops
 from cifar_edge.contract import CLASSES
 from cifar_edge.edge_runtime.classifier import softmax
 from cifar_edge.errors import CifarEdgeError
-from cifar_edge.files import read_json
+from cifar_edge.files import read_json, write_atomically
 
 
 @keras.saving.register_keras_serializable("cifar_edge")
@@ -108,3 +111,25 @@ def with_soft_targets(onehot: np.ndarray, teachers: list[Teacher], images: np.nd
                       temperature: float) -> np.ndarray:
     """The targets `fit` takes in a distilled run: labels, then the teachers' probabilities."""
     return np.concatenate([onehot, soft_targets(teachers, images, temperature)], axis=1)
+
+
+class TeacherViews:
+    """The teachers' answers for each augmented view a `--teacher-views` run replays, asked once per view
+    and kept in the run folder, so a run resumed after a kill does not ask again."""
+
+    FILE = "teacher_views.npz"
+
+    def __init__(self, run_dir: Path, teachers: list[Teacher], temperature: float):
+        self.path, self.teachers, self.temperature = Path(run_dir) / self.FILE, teachers, temperature
+        try:
+            self.answers = dict(np.load(self.path)) if self.path.is_file() else {}
+        except (OSError, ValueError, zipfile.BadZipFile):  # unreadable: asking again loses nothing
+            self.answers = {}
+
+    def targets(self, onehot: np.ndarray, images: np.ndarray, view: int) -> np.ndarray:
+        """As `with_soft_targets` for `images`, which are view `view`'s (before camera corruptions)."""
+        key = f"view{view}"
+        if key not in self.answers or self.answers[key].shape != (len(images), len(CLASSES)):
+            self.answers[key] = soft_targets(self.teachers, images, self.temperature)
+            write_atomically(self.path, lambda tmp: np.savez(tmp, **self.answers))
+        return np.concatenate([onehot, self.answers[key]], axis=1)

@@ -84,6 +84,9 @@ class TrainConfig:
     distill_weight: float = knob(0.5, "Share of the loss that is the KL divergence to the teachers "
                                       "(the rest: the label loss).")
     temperature: float = knob(2.0, "Softens teacher and student predictions in the distillation term.")
+    teacher_views: int = knob(0, "Ask the teachers about the first K epochs' augmented images only, and replay "
+                                 "those K views (shifts, flips, cutout, order; fresh noise) after them: the "
+                                 "teachers' time stops growing with the epochs (0 = ask every epoch).")
 
     # The data.
     translate: int = knob(2, "Random shift in pixels, each way, with reflection at the edges.")
@@ -191,6 +194,10 @@ def make_config(preset: str = "standard", **overrides) -> TrainConfig:
                              "each at least 0, together at most 1")
     if not 0 <= config.distill_weight <= 1 or config.temperature <= 0:
         raise CifarEdgeError("--distill-weight is a share of the loss (0 to 1) and --temperature must be positive")
+    if config.teacher_views < 0 or (config.teacher_views and not config.teacher):
+        raise CifarEdgeError(f"--teacher-views counts the augmented views whose teacher answers are kept: 0 (off) "
+                             f"or more, with --teacher; got {config.teacher_views}"
+                             + ("" if config.teacher else " without a teacher"))
     if not 0 <= config.noise_sigma <= 1:
         raise CifarEdgeError(f"--noise-sigma is on the 0..1 pixel scale, got {config.noise_sigma}")
     return config

@@ -28,7 +28,8 @@ from cifar_edge.errors import CifarEdgeError
 from cifar_edge.files import read_json, write_atomically, write_csv, write_json
 from cifar_edge.train.augment import CameraAugment, augmented_epoch, epoch_arrays
 from cifar_edge.train.curves import plot_history
-from cifar_edge.train.distill import DistillationLoss, label_accuracy, load_teachers, with_soft_targets
+from cifar_edge.train.distill import (DistillationLoss, TeacherViews, label_accuracy, load_teachers,
+                                      with_soft_targets)
 from cifar_edge.train.model import build_model, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 from cifar_edge.train.recipe import TrainConfig, changed_knobs, command_for, resolve_precision
@@ -275,6 +276,10 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     def targets(images, labels_onehot):  # a distilled run's: the labels, then the teachers' probabilities
         return with_soft_targets(labels_onehot, teachers, images, config.temperature) if teachers else labels_onehot
 
+    if not state:  # answers kept by a start killed in its first epoch need not be this config's
+        (run_dir / TeacherViews.FILE).unlink(missing_ok=True)
+    kept_views = TeacherViews(run_dir, teachers, config.temperature) if teachers and config.teacher_views else None
+
     validation = (val_split.images, targets(val_split.images, onehot[val_split.labels])) if len(val_split) else None
     checkpoint = EpochCheckpoint(run_dir, config, steps, history)
     callbacks = [checkpoint, ProgressBar(config.epochs, steps, config.batch_size, progress)]
@@ -282,16 +287,18 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
         # One `fit` call per epoch on that epoch's arrays: the epoch is a pure function of (seed, epoch),
         # so a resumed run replays the same stream, and Keras keeps the compiled step between calls.
         for epoch in range(initial_epoch, config.epochs):
+            view = epoch % config.teacher_views if kept_views else epoch
             images, onehot_labels, *uncorrupted = epoch_arrays(
                 train_split, config.batch_size, config.seed, epoch, config.translate, config.cutout, camera,
-                keep_uncorrupted=bool(teachers))
+                keep_uncorrupted=bool(teachers), view=view)
             asked = time.perf_counter()
             if teachers:
                 # The teachers see the student's images shifted, flipped and cut out alike, but before its
                 # noise, blur or AugMix: a network trained on clean images misreads noisy ones (the
                 # clean-trained release kept 22% under CIFAR-10-C's Gaussian noise, docs/results.md), so
                 # the student is taught to give a noisy image the answer its clean version deserves.
-                onehot_labels = targets(uncorrupted[0], onehot_labels)
+                onehot_labels = (kept_views.targets(onehot_labels, uncorrupted[0], view) if kept_views
+                                 else targets(uncorrupted[0], onehot_labels))
             checkpoint.teacher_seconds = time.perf_counter() - asked
             model.fit(images, onehot_labels, batch_size=config.batch_size, shuffle=False,
                       epochs=epoch + 1, initial_epoch=epoch, validation_data=validation,
@@ -312,7 +319,8 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
                                   wall_seconds=time.perf_counter() - started, precision=precision,
                                   calibration=calibration, replicas=replicas_of(model),
                                   teachers=[teacher.record() for teacher in teachers])
-    for leftover in [run_dir / CHECKPOINT_STATE, *run_dir.glob("checkpoint-epoch*.keras")]:
+    for leftover in [run_dir / CHECKPOINT_STATE, *run_dir.glob("checkpoint-epoch*.keras"),
+                     *run_dir.glob(TeacherViews.FILE)]:
         leftover.unlink()
     return metrics
 

@@ -13,7 +13,7 @@ import pytest
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import make_config
 from cifar_edge.data import load_cifar10, train_val_split
-from cifar_edge.train import trainer
+from cifar_edge.train import distill, trainer
 from cifar_edge.train.augment import CameraAugment, epoch_arrays
 from cifar_edge.train.distill import DistillationLoss, load_teachers, soft_targets, with_soft_targets
 from cifar_edge.train.trainer import train
@@ -110,3 +110,58 @@ def test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop(smok
     header, *rows = (run_dir / "history.csv").read_text().splitlines()
     assert len(rows) == 2 and "teacher_seconds" in header.split(",") and metrics["teacher_seconds"] > 0
     assert 0.1 < metrics["test_accuracy"] <= 1
+
+
+def test_a_teacher_view_replays_its_epochs_shifts_flips_cutout_and_order_under_fresh_noise(real_test_split):
+    split = real_test_split.take(slice(0, 256))
+    camera = CameraAugment(noise_fraction=0.5)
+    first, labels_first, clean_first = epoch_arrays(split, 128, 0, 1, 2, 8, camera, keep_uncorrupted=True)
+    replay, labels_replay, clean_replay = epoch_arrays(split, 128, 0, 5, 2, 8, camera, keep_uncorrupted=True, view=1)
+    assert np.array_equal(clean_replay, clean_first) and np.array_equal(labels_replay, labels_first)
+    assert not np.array_equal(replay, first)  # epoch 5's noise, not epoch 1's
+    assert not np.array_equal(epoch_arrays(split, 128, 0, 5, 2, 8)[0], clean_first)  # without views: epoch 5's own
+
+
+def test_teacher_views_need_a_teacher_and_a_count():
+    with pytest.raises(CifarEdgeError, match="without a teacher"):
+        make_config("smoke", teacher_views=4)
+    with pytest.raises(CifarEdgeError, match="got -1"):
+        make_config("smoke", teacher=("runs/best",), teacher_views=-1)
+
+
+def test_with_teacher_views_the_teacher_answers_each_view_once_even_across_a_resume(smoke_run, real_archive, tmp_path):
+    teacher_dir, _ = smoke_run
+    config = make_config("smoke", teacher=(str(teacher_dir),), teacher_views=1, epochs=3, noise_fraction=0.5)
+    run_dir = tmp_path / "student"
+    run_dir.mkdir()  # answers left by an earlier start killed in its first epoch: not this run's
+    whole = (config.train_limit - config.val_size) // config.batch_size * config.batch_size
+    np.savez(run_dir / distill.TeacherViews.FILE, view0=np.full((whole, 10), 0.1, np.float32))
+    asked = []  # how many images each call to the teachers is about
+
+    def recording(teachers, images, temperature):
+        asked.append(len(images))
+        return soft_targets(teachers, images, temperature)
+
+    class StopAfterSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    original = keras.Model.fit
+
+    def fit_then_stop(self, *args, **kwargs):
+        return original(self, *args, **{**kwargs, "callbacks": [*kwargs["callbacks"], StopAfterSecondEpoch()]})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(distill, "soft_targets", recording)
+        patch.setattr(keras.Model, "fit", fit_then_stop)
+        with pytest.raises(CifarEdgeError, match="interrupted after 2 finished epoch"):
+            train(config, data=real_archive, run_dir=run_dir, progress=False)
+        val_images = config.val_size
+        assert asked == [val_images, whole]  # epoch 2 replayed view 0
+        assert (run_dir / distill.TeacherViews.FILE).is_file()
+        patch.setattr(keras.Model, "fit", original)
+        asked.clear()
+        metrics = train(config, data=real_archive, run_dir=run_dir, resume=True, progress=False)
+    assert asked == [val_images]  # view 0's answers came from the run folder
+    assert not (run_dir / distill.TeacherViews.FILE).exists() and metrics["epochs"] == 3
+    assert "--teacher-views 1" in metrics["command"] and metrics["config"]["teacher_views"] == 1
