@@ -12,7 +12,7 @@ so the comparison costs no training twice:
 
     python benchmarks/distillation.py --preset robust --teacher runs/best --reuse runs/robust,runs/distilled
 
-`--teacher-views K` adds a third student, taught from teacher answers kept for K augmented views and
+`--teacher-views K[,K...]` adds a student per K, taught from teacher answers kept for K augmented views and
 replayed (`cifar-edge train --teacher-views`), against the one whose teachers answer every epoch: what
 caching the answers saves, and what it costs in accuracy.  `--train-limit N` trains all of them on the
 first N training images, a smaller check for a CPU.
@@ -32,6 +32,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines are noise in the table's log
 
 
+def view_counts(text: str) -> list[int]:
+    return [int(k) for k in text.split(",") if k.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--teacher", required=True, help="Finished run folder(s), comma-separated.")
@@ -40,8 +44,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="Override the preset's epochs.")
     parser.add_argument("--distill-weight", type=float, default=None)
     parser.add_argument("--temperature", type=float, default=None)
-    parser.add_argument("--teacher-views", type=int, default=0,
-                        help="Also train the taught student with the teachers' answers kept for this many views.")
+    parser.add_argument("--teacher-views", type=view_counts, default=[],
+                        help="Also train the taught student with the teachers' answers kept for this many views "
+                             "(comma-separated: one student each).")
     parser.add_argument("--train-limit", type=int, default=None, help="Train on the first N training images.")
     parser.add_argument("--runs", type=Path, default=Path("runs/distillation"))
     parser.add_argument("--reuse", default="", help="Finished run folders, comma-separated, that stand in for "
@@ -58,9 +63,9 @@ def main() -> None:
     taught = make_config(args.preset, epochs=args.epochs, teacher=parse_runs(args.teacher),
                          distill_weight=args.distill_weight, temperature=args.temperature,
                          train_limit=args.train_limit, teacher_views=0)
-    students = [("plain", plain), ("distilled", taught)]
-    if args.teacher_views:
-        students.append((f"{args.teacher_views} views", replace(taught, teacher_views=args.teacher_views)))
+    views = args.teacher_views
+    students = [("plain", plain), ("distilled", taught),
+                *((f"{k} views", replace(taught, teacher_views=k)) for k in views)]
     finished = [json.loads((Path(run) / "metrics.json").read_text()) for run in parse_runs(args.reuse)]
     folder = f"{args.preset}-{plain.epochs}ep" + (f"-{args.train_limit}img" if args.train_limit else "")
     rows = []
@@ -92,9 +97,9 @@ def main() -> None:
     cost = rows[1][2]["train_wall_seconds"] / rows[0][2]["train_wall_seconds"]
     print(f"distillation: {gain:+.2f} pp validation accuracy for {cost:.2f}x the training wall time "
           "(teacher answers included)")
-    if args.teacher_views:
-        live, kept = rows[1][2], rows[2][2]
-        print(f"teacher answers kept for {args.teacher_views} views against asked every epoch: "
+    live = rows[1][2]
+    for k, (_, _, kept) in zip(views, rows[2:]):
+        print(f"teacher answers kept for {k} views against asked every epoch: "
               f"{(kept['val_accuracy'] - live['val_accuracy']) * 100:+.2f} pp validation accuracy, "
               f"{kept['teacher_seconds'] / live['teacher_seconds']:.2f}x the teachers' time, "
               f"{kept['train_wall_seconds'] / live['train_wall_seconds']:.2f}x the training wall time")
