@@ -63,9 +63,8 @@ def main() -> None:
     taught = make_config(args.preset, epochs=args.epochs, teacher=parse_runs(args.teacher),
                          distill_weight=args.distill_weight, temperature=args.temperature,
                          train_limit=args.train_limit, teacher_views=0)
-    views = args.teacher_views
     students = [("plain", plain), ("distilled", taught),
-                *((f"{k} views", replace(taught, teacher_views=k)) for k in views)]
+                *((f"{k} views", replace(taught, teacher_views=k)) for k in args.teacher_views)]
     finished = [json.loads((Path(run) / "metrics.json").read_text()) for run in parse_runs(args.reuse)]
     folder = f"{args.preset}-{plain.epochs}ep" + (f"-{args.train_limit}img" if args.train_limit else "")
     rows = []
@@ -98,7 +97,7 @@ def main() -> None:
     print(f"distillation: {gain:+.2f} pp validation accuracy for {cost:.2f}x the training wall time "
           "(teacher answers included)")
     live = rows[1][2]
-    for k, (_, _, kept) in zip(views, rows[2:]):
+    for k, (_, _, kept) in zip(args.teacher_views, rows[2:]):
         print(f"teacher answers kept for {k} views against asked every epoch: "
               f"{(kept['val_accuracy'] - live['val_accuracy']) * 100:+.2f} pp validation accuracy, "
               f"{kept['teacher_seconds'] / live['teacher_seconds']:.2f}x the teachers' time, "

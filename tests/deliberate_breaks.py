@@ -914,7 +914,7 @@ BREAKS: list[Break] = [
           (f"{DISTILL}::test_with_teacher_views_the_teacher_answers_each_view_once_even_across_a_resume",),
           "a finished run leaves its kept teacher answers behind"),
     Break("teacher_views_of_another_start_kept", "cifar_edge/train/trainer.py",
-          "(run_dir / TeacherViews.FILE).unlink(missing_ok=True)", "pass",
+          "    (run_dir / TeacherViews.FILE).unlink(missing_ok=True)\n", "",
           (f"{DISTILL}::test_with_teacher_views_the_teacher_answers_each_view_once_even_across_a_resume",),
           "a fresh run trusts answers an earlier, killed start left in the folder"),
     # Which machine a run trained on, and where its latencies were timed.

@@ -134,6 +134,8 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, force: boo
                                  f"KERAS_BACKEND={backend} (this process runs {keras.backend.backend()})")
         return state
     run_dir.mkdir(parents=True, exist_ok=True)
+    # Teacher answers kept by a start killed in its first epoch, before any checkpoint: perhaps another config's.
+    (run_dir / TeacherViews.FILE).unlink(missing_ok=True)
     return None
 
 
@@ -276,8 +278,6 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     def targets(images, labels_onehot):  # a distilled run's: the labels, then the teachers' probabilities
         return with_soft_targets(labels_onehot, teachers, images, config.temperature) if teachers else labels_onehot
 
-    if not state:  # answers kept by a start killed in its first epoch need not be this config's
-        (run_dir / TeacherViews.FILE).unlink(missing_ok=True)
     kept_views = TeacherViews(run_dir, teachers, config.temperature) if teachers and config.teacher_views else None
 
     validation = (val_split.images, targets(val_split.images, onehot[val_split.labels])) if len(val_split) else None
