@@ -121,6 +121,23 @@ def test_distillation_prints_the_student_without_and_with_its_teacher(smoke_run,
     assert lines[-1].startswith("teacher answers kept for 1 views against asked every epoch: ")
 
 
+def test_teacher_answers_times_both_precisions_and_measures_what_bfloat16_changes(smoke_run, real_archive):
+    run_dir, metrics = smoke_run
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "teacher_answers.py"), "--data", str(real_archive),
+                          "--teacher", str(run_dir), "--images", "300", "--repeats", "2", "--test-limit", "200",
+                          "--json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    (teacher,) = result["teachers"]
+    exact, rounded = teacher["precisions"]["float32"], teacher["precisions"]["mixed_bfloat16"]
+    assert teacher["run"] == str(run_dir) and result["images"] == 300 and result["test_images"] == 200
+    assert len(exact["answers_per_s_each"]) == 2 and min(exact["answers_per_s"], rounded["answers_per_s"]) > 0
+    assert exact["agreement_with_float32"] == 1 and exact["mean_kl_from_float32"] == 0
+    # bfloat16 moves the answers a little, not to other classes
+    assert 0 < rounded["mean_kl_from_float32"] < 0.01 and rounded["agreement_with_float32"] > 0.9
+    assert 0 < rounded["test_accuracy"] <= 1
+
+
 def test_the_arm64_scorer_keeps_slices_and_joins_them_into_eval_s_predictions_file(real_archive, tmp_path):
     """make pi-check's scorer: a rerun reuses the slices already scored, and the joined file is what
     `cifar-edge eval --out` writes for the same images."""

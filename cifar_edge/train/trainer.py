@@ -254,9 +254,10 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
     if len(train_split) < config.batch_size:
         raise CifarEdgeError(f"{len(train_split)} training images cannot fill one batch of {config.batch_size}")
 
-    teachers = load_teachers(config.teacher, dataset.sha256) if config.teacher else []
     precision = resolve_precision(config.precision)
     use_precision(precision)
+    teachers = (load_teachers(config.teacher, dataset.sha256, keras.mixed_precision.global_policy().name)
+                if config.teacher else [])
     keras.utils.set_random_seed(config.seed)
     steps = len(train_split) // config.batch_size
     total_steps = config.epochs * steps

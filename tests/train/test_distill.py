@@ -15,7 +15,7 @@ from cifar_edge.train import make_config
 from cifar_edge.data import load_cifar10, train_val_split
 from cifar_edge.train import distill, trainer
 from cifar_edge.train.augment import CameraAugment, epoch_arrays
-from cifar_edge.train.distill import DistillationLoss, load_teachers, soft_targets, with_soft_targets
+from cifar_edge.train.distill import DistillationLoss, computing_in, load_teachers, soft_targets, with_soft_targets
 from cifar_edge.train.trainer import train
 
 LOGITS = np.array([[2.0, -1.0, 0.5, 0, 0, 0, 0, 0, 0, 1.0], [0.1, 0.2, 3.0, 0, 0, -2, 0, 0, 0, 0]], np.float32)
@@ -48,6 +48,19 @@ def test_teachers_average_their_probabilities(smoke_run, real_test_split):
     logits = teachers[0].model.predict(images, verbose=0)
     assert np.array_equal(one.argmax(1), logits.argmax(1))
     assert with_soft_targets(ONEHOT[:1].repeat(20, 0), teachers, images, 2.0).shape == (20, 20)
+
+
+def test_a_teacher_answers_in_the_students_precision_with_its_own_weights(smoke_run, real_test_split):
+    run_dir, metrics = smoke_run
+    (in_float32,) = load_teachers((str(run_dir),), metrics["data"]["sha256"])
+    (in_bfloat16,) = load_teachers((str(run_dir),), metrics["data"]["sha256"], "mixed_bfloat16")
+    computing = [layer for layer in in_bfloat16.model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    assert {layer.dtype_policy.name for layer in computing} == {"mixed_bfloat16"}
+    assert all(np.array_equal(a, b) for a, b in zip(in_bfloat16.model.get_weights(), in_float32.model.get_weights()))
+    images = real_test_split.images[:50]
+    exact, rounded = soft_targets([in_float32], images, 2.0), soft_targets([in_bfloat16], images, 2.0)
+    assert not np.array_equal(exact, rounded) and np.abs(exact - rounded).max() < 0.05
+    assert computing_in(in_float32.model, "float32") is in_float32.model  # already so: not rebuilt
 
 
 def test_a_teacher_of_other_data_or_classes_or_unfinished_is_refused(smoke_run, tmp_path):
@@ -85,8 +98,12 @@ def test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop(smok
             train(config, data=real_archive, run_dir=run_dir, progress=False)
     asked = []  # the images the teacher is asked about, call by call
 
+    policies = []  # at each call: the student's compute precision, and the teacher's layers'
+
     def recording(onehot, teachers, images, temperature):
         asked.append(images.copy())
+        policies.append((keras.mixed_precision.global_policy().name,
+                         {layer.dtype_policy.name for layer in teachers[0].model.layers[1:]}))
         return with_soft_targets(onehot, teachers, images, temperature)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(trainer, "with_soft_targets", recording)
@@ -98,6 +115,7 @@ def test_a_distilled_smoke_run_records_its_teacher_and_resumes_after_a_stop(smok
                                              config.val_size, config.seed)
     epoch_two, _ = epoch_arrays(train_split, config.batch_size, config.seed, 1, config.translate, config.cutout)
     assert len(asked) == 2 and np.array_equal(asked[0], val_split.images) and np.array_equal(asked[1], epoch_two)
+    assert all(teacher == {student} for student, teacher in policies)  # bfloat16 where the student is
     noisy, _ = epoch_arrays(train_split, config.batch_size, config.seed, 1, config.translate, config.cutout,
                             CameraAugment(noise_fraction=0.5))
     assert 0.4 < np.mean(np.any(noisy != epoch_two, axis=(1, 2, 3))) < 0.6
