@@ -205,19 +205,23 @@ OTHER_BACKENDS = ["jax"] + (["torch"] if importlib.util.find_spec("torch") else 
 
 @pytest.mark.parametrize("backend", OTHER_BACKENDS)
 def test_a_run_trained_on_another_backend_loads_exports_and_compares_under_tensorflow(backend, real_archive,
-                                                                                      tmp_path):
+                                                                                      smoke_run, tmp_path):
     """jax: the GPU path (the lent GPU machine has JAX and no TensorFlow, so a run is trained there and
-    exported here), proved on the CPU with JAX's CPU wheel, which [dev] installs.  torch: the faster CPU
-    path (NCHW convolutions), tested where PyTorch is installed; it is optional, not in any extra."""
+    exported here), proved on the CPU with JAX's CPU wheel, which [dev] installs; taught by a teacher
+    trained under TensorFlow, as the released model was.  torch: the faster CPU path (NCHW convolutions),
+    tested where PyTorch is installed; it is optional, not in any extra."""
     from cifar_edge.export import export
     from cifar_edge.export.compare import compare
 
     run_dir = tmp_path / f"{backend}_smoke"
     env = {**os.environ, "KERAS_BACKEND": backend, "CIFAR_EDGE_DATA": str(real_archive)}
-    trained = cli_process("train", "--preset", "smoke", "--name", run_dir, "--no-progress", env=env)
+    # The smoke teacher knows little (about 25%), so the labels weigh most.
+    teacher = ("--teacher", smoke_run[0], "--distill-weight", 0.3) if backend == "jax" else ()
+    trained = cli_process("train", "--preset", "smoke", *teacher, "--name", run_dir, "--no-progress", env=env)
     assert trained.returncode == 0, trained.stderr[-2000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["versions"]["keras_backend"] == backend and metrics["test_accuracy"] > 0.15
+    assert bool(metrics.get("teachers")) == bool(teacher)
 
     card = export(run_dir, out=tmp_path / "export", formats="tflite-int8,onnx-fp32", calib=100,
                   data=real_archive, progress=False)
