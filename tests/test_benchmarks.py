@@ -138,6 +138,18 @@ def test_teacher_answers_times_both_precisions_and_measures_what_bfloat16_change
     assert 0 < rounded["test_accuracy"] <= 1
 
 
+def test_keras_predict_times_both_ways_pass_by_pass_and_finds_the_same_outputs(smoke_run, real_archive):
+    run_dir, _ = smoke_run
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "keras_predict.py"), str(run_dir / "model.keras"),
+                          "--data", str(real_archive), "--images", "100", "--batch-size", "32", "--repeats", "2",
+                          "--json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["identical_outputs"] is True and result["images"] == 100
+    assert set(result["passes"]) == {"model.predict", "logits_of (predict_on_batch)"}
+    assert all(len(rows) == 2 and all(r["images_per_s"] > 0 for r in rows) for rows in result["passes"].values())
+
+
 def test_the_arm64_scorer_keeps_slices_and_joins_them_into_eval_s_predictions_file(real_archive, tmp_path):
     """make pi-check's scorer: a rerun reuses the slices already scored, and the joined file is what
     `cifar-edge eval --out` writes for the same images."""

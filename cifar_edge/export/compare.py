@@ -28,8 +28,10 @@ from cifar_edge.formats import FORMATS
 
 
 def float_reference_logits(export_dir: Path, images: np.ndarray) -> np.ndarray:
+    from cifar_edge.train.model import logits_of
+
     model = load_keras_model(export_dir / REFERENCE)
-    return model.predict(images, batch_size=500, verbose=0)
+    return logits_of(model, images, batch_size=500)
 
 
 def score_file(path: Path, images: np.ndarray, progress: bool) -> np.ndarray:

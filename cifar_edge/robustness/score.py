@@ -80,8 +80,9 @@ def predictor(name: str, path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """images -> class indices, through Keras for the float reference and the device runtime for files."""
     if name == KERAS:
         from cifar_edge.export.exporter import load_keras_model
+        from cifar_edge.train.model import logits_of
         model = load_keras_model(path)
-        return lambda images: model.predict(images, batch_size=500, verbose=0).argmax(axis=1)
+        return lambda images: logits_of(model, images, batch_size=500).argmax(axis=1)
     from cifar_edge.edge_runtime import Classifier
     classifier = Classifier(path, threads=os.cpu_count() or 1)
     return lambda images: classifier.scores(images, batch_size=250).argmax(axis=1)

@@ -31,7 +31,7 @@ from cifar_edge.contract import CLASSES
 from cifar_edge.edge_runtime.classifier import softmax
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.files import read_json, write_atomically
-from cifar_edge.train import model as _network  # noqa: F401  registers the layers a teacher's file names
+from cifar_edge.train.model import logits_of  # importing the network registers the layers a teacher's file names
 
 
 @keras.saving.register_keras_serializable("cifar_edge")
@@ -127,10 +127,7 @@ def soft_targets(teachers: list[Teacher], images: np.ndarray, temperature: float
     """The teachers' mean probabilities at `temperature` for `images`, float32 (N, classes)."""
     total = np.zeros((len(images), len(CLASSES)), np.float64)
     for teacher in teachers:
-        # Batch by batch rather than `predict`, which on some calls kept only one of two CPU cores busy.
-        logits = np.concatenate([teacher.model.predict_on_batch(images[start:start + 1000])
-                                 for start in range(0, len(images), 1000)])
-        total += softmax(logits.astype(np.float64) / temperature)
+        total += softmax(logits_of(teacher.model, images).astype(np.float64) / temperature)
     return (total / len(teachers)).astype(np.float32)
 
 

@@ -131,6 +131,16 @@ def build_model(config: TrainConfig = TrainConfig(), name: str = "cifar_edge_net
     return keras.Model(inputs, outputs, name=name)
 
 
+def logits_of(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """`model`'s outputs for `images`, batch by batch: the same batches `model.predict` would make.
+    Not `predict` itself: on a 2-core CPU it kept only one core busy on some calls, which then took
+    about twice as long (`benchmarks/keras_predict.py`)."""
+    if not len(images):
+        return np.zeros((0, *model.output_shape[1:]), np.float32)
+    return np.concatenate([np.asarray(model.predict_on_batch(images[start:start + batch_size]))
+                           for start in range(0, len(images), batch_size)])
+
+
 def normalization_layers(dtype=None) -> list[layers.Layer]:
     """uint8 pixels -> 0..1 -> zero mean and unit variance per channel (the contract's MEAN and STD).
     The model's first layers, and what `normalized_pixels` applies to fit the whitening filters."""

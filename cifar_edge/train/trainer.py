@@ -30,7 +30,7 @@ from cifar_edge.train.augment import CameraAugment, augmented_epoch, epoch_array
 from cifar_edge.train.curves import plot_history
 from cifar_edge.train.distill import (DistillationLoss, TeacherViews, label_accuracy, load_teachers,
                                       with_soft_targets)
-from cifar_edge.train.model import build_model, recalibrate_batchnorm, whitening_kernel
+from cifar_edge.train.model import build_model, logits_of, recalibrate_batchnorm, whitening_kernel
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 from cifar_edge.train.recipe import TrainConfig, changed_knobs, command_for, resolve_precision
 
@@ -208,9 +208,9 @@ def limit(split: Split, n: int) -> Split:
 # --------------------------------------------------------------------------- evaluation
 
 def predict_logits(model: keras.Model, images: np.ndarray, flip_tta: bool = False) -> np.ndarray:
-    logits = model.predict(images, batch_size=1000, verbose=0)
+    logits = logits_of(model, images)
     if flip_tta:  # average with the mirror image: reported beside plain accuracy, never instead
-        logits = (logits + model.predict(images[:, :, ::-1], batch_size=1000, verbose=0)) / 2
+        logits = (logits + logits_of(model, images[:, :, ::-1])) / 2
     return logits
 
 

@@ -14,7 +14,7 @@ from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import PRESETS, TrainConfig, make_config
 from cifar_edge.train.recipe import command_for
 from cifar_edge.train.augment import CameraAugment, augmented_epoch, cutout, translate_images
-from cifar_edge.train.model import (ScaledBias, build_model, normalized_pixels, recalibrate_batchnorm,
+from cifar_edge.train.model import (ScaledBias, build_model, logits_of, normalized_pixels, recalibrate_batchnorm,
                                     whitening_kernel)
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 
@@ -220,6 +220,13 @@ def test_model_takes_uint8_rgb_and_returns_ten_logits():
     assert model.inputs[0].dtype == "uint8" and tuple(model.inputs[0].shape) == (None, 32, 32, 3)
     logits = model.predict(np.zeros((2, 32, 32, 3), np.uint8), verbose=0)
     assert logits.shape == (2, 10)
+
+
+def test_logits_of_gives_predicts_outputs_batch_by_batch_and_none_for_no_images(real_test_split):
+    model = build_model(TrainConfig(widths=(8, 16, 16)))
+    images = real_test_split.images[:50]  # three batches of 16 and a last one of 2
+    assert np.array_equal(logits_of(model, images, batch_size=16), model.predict(images, batch_size=16, verbose=0))
+    assert logits_of(model, images[:0]).shape == (0, 10)
 
 
 def test_standard_network_has_airbench94_size():
