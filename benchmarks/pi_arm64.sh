@@ -7,13 +7,13 @@
 # ONNX files on the 10,000 test images with the arm64 interpreters, checked image by image against
 # this machine's (`cifar-edge eval --against`).  Writes results/pi_arm64.txt (pi_arm64_trixie.txt).
 # The float ONNX file, the reference rather than a device file, is timed but scored only when asked
-# (SCORE=cifar_edge_fp32.onnx): qemu emulates float arithmetic slowly, seconds an image.
+# (SCORE=cifar_edge_fp32.onnx): qemu emulates float arithmetic slowly (an hour or more for the test set).
 #
 #   make pi-check DATA=../shared/data/cifar-10-python.tar.gz
 #
 # Needs root (debootstrap, chroot, binfmt_misc), about 1.5 GB of disk and time: the root takes about
 # 20 minutes the first time and is cached in $PI_ROOT (default ~/.cache/cifar-edge/pi-arm64); the
-# scoring about half an hour for the int8 TFLite file, one to two for the int8 ONNX one.  Each
+# scoring about half an hour for the int8 TFLite file, ten minutes for the int8 ONNX one (2 EPYC cores).  Each
 # finished step is kept (the scores in slices of 500 images, in the root), so a killed run goes on
 # from where it stopped.
 # What emulation cannot tell: a Pi's speed, its camera, Picamera2.

@@ -2,8 +2,8 @@
 the CIFAR-10 test set in slices, keeping each slice's predictions as it finishes, then writes the
 whole predictions file that `cifar-edge eval --out` would.
 
-Why slices: under emulation the float ONNX file takes seconds an image, many hours for the test
-set, and a run killed after some of them must not start again from zero.  On a real Pi, `cifar-edge
+Why slices: under emulation the float ONNX file takes an hour or more for the test set, and a run
+killed after some of them must not start again from zero.  On a real Pi, `cifar-edge
 eval --out` does the same in a minute.
 
     python pi_arm64_score.py MODEL --data ARCHIVE --out FILE [--threads 2] [--slice 500] [--limit N]
