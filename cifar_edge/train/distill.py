@@ -11,7 +11,7 @@ the teachers answer only the first K epochs' images, kept by `TeacherViews`, and
 those K views (with fresh noise): the teachers' time stops growing with the epochs.
 
 The teachers answer in the student's precision (bfloat16 where the trainer computes in it), which
-makes their forward passes, as costly as the student's steps, 1.3-1.5x faster on such a CPU.
+makes their forward passes, as costly as the student's steps, 1.4-1.5x faster on such a CPU.
 
 A teacher must be a finished run on the same data archive with the same classes: another archive's
 teacher would teach the test images it saw (or a task it learnt elsewhere), so it is refused.
@@ -109,8 +109,9 @@ def computing_in(model: keras.Model, policy: str) -> keras.Model:
     """`model` rebuilt so that its layers compute in the Keras dtype policy `policy`, with the same
     (float32) weights.  A saved model keeps the policy it was saved with, float32 here, however the
     student trains; but a teacher's forward pass costs as much as the student's step, and in bfloat16
-    it answers 1.3-1.5x faster on a CPU with AVX512_BF16 while changing its probabilities by less than
-    the augmentation does (`benchmarks/teacher_answers.py`, results/teacher_answers.txt)."""
+    it answers 1.4-1.5x faster on a CPU with AVX512_BF16, with the same top-1 answers and softened
+    probabilities within a KL divergence of 3e-5 (`benchmarks/teacher_answers.py`,
+    results/teacher_answers.txt)."""
     computing = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     if all(layer.dtype_policy.name == policy for layer in computing):
         return model
