@@ -19,7 +19,7 @@ import argparse
 import json
 import os
 import statistics
-import time
+from dataclasses import replace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up lines are noise here
 
@@ -31,41 +31,36 @@ from cifar_edge.train import make_config  # noqa: E402
 from cifar_edge.train.augment import epoch_arrays  # noqa: E402
 from cifar_edge.train.distill import computing_in, load_teachers, soft_targets  # noqa: E402
 from cifar_edge.train.recipe import resolve_precision  # noqa: E402
+from keras_predict import timed  # noqa: E402  (beside this script)
 
 PRECISIONS = ("float32", "mixed_bfloat16")
-
-
-def timed_answers(teacher, images: np.ndarray, temperature: float) -> tuple[np.ndarray, float, float]:
-    """The teacher's softened probabilities for `images`, the seconds they took, and the CPU cores busy
-    meanwhile (a rate measured while the thread pool idled would say so)."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    answers = soft_targets([teacher], images, temperature)
-    wall = time.perf_counter() - wall
-    return answers, wall, (time.process_time() - cpu) / wall
 
 
 def compare_teacher(run: str, sha256: str, images, test, temperature: float, repeats: int) -> dict:
     """Both precisions of one teacher: median answers/s over `repeats` alternating passes, and what
     bfloat16 changes against float32."""
     (teacher,) = load_teachers((run,), sha256)
-    models = {precision: computing_in(teacher.model, precision) for precision in PRECISIONS}
+    in_precision = {precision: replace(teacher, model=computing_in(teacher.model, precision))
+                    for precision in PRECISIONS}
+
+    def ask(precision: str, x: np.ndarray) -> np.ndarray:
+        return soft_targets([in_precision[precision]], x, temperature)
+
     rates = {precision: [] for precision in PRECISIONS}
     cores = {precision: [] for precision in PRECISIONS}
     answers = {}
     for precision in PRECISIONS:  # warm-up: the first call traces the predict step
-        teacher.model = models[precision]
-        soft_targets([teacher], images[:1000], temperature)
+        ask(precision, images[:1000])
     for _ in range(repeats):
         for precision in PRECISIONS:
-            teacher.model = models[precision]
-            answers[precision], seconds, busy = timed_answers(teacher, images, temperature)
-            rates[precision].append(len(images) / seconds)
+            # `timed` reports the cores busy too: a rate measured while the thread pool idled says so.
+            answers[precision], rate, busy = timed(lambda x: ask(precision, x), images)
+            rates[precision].append(rate)
             cores[precision].append(busy)
     result = {"run": run, "test_accuracy_recorded": teacher.test_accuracy, "precisions": {}}
     reference = answers["float32"]
     for precision in PRECISIONS:
-        teacher.model = models[precision]
-        test_answers = soft_targets([teacher], test.images, temperature)
+        test_answers = ask(precision, test.images)
         p, q = reference, answers[precision]
         kl = np.sum(p * (np.log(np.maximum(p, 1e-12)) - np.log(np.maximum(q, 1e-12))), axis=1)
         result["precisions"][precision] = {

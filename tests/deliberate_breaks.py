@@ -933,8 +933,8 @@ BREAKS: list[Break] = [
           (f"{RECIPE}::test_logits_of_gives_predicts_outputs_batch_by_batch_and_none_for_no_images",),
           "the last, partial batch of a scoring is never scored: 10,000 test images in batches of 1000 pass, 50 in 16s not"),
     Break("teacher_answers_compares_float32_with_itself", "benchmarks/teacher_answers.py",
-          "models = {precision: computing_in(teacher.model, precision) for precision in PRECISIONS}",
-          "models = {precision: teacher.model for precision in PRECISIONS}",
+          "replace(teacher, model=computing_in(teacher.model, precision))",
+          "replace(teacher, model=teacher.model)",
           (f"{BENCH}::test_teacher_answers_times_both_precisions_and_measures_what_bfloat16_changes",),
           "the benchmark's bfloat16 row times the float32 teacher again"),
     # Which machine a run trained on, and where its latencies were timed.
