@@ -82,6 +82,7 @@ README = "tests/test_readme.py"
 BENCH = "tests/test_benchmarks.py"
 RECIPE = "tests/train/test_recipe_parts.py"
 TRAINER = "tests/train/test_trainer.py"
+BREAKS_TABLE = "tests/test_deliberate_breaks.py"
 
 # data.download_archive's loop, verbatim: one break rewrites it to write in place.
 DOWNLOAD_LOOP = (
@@ -540,8 +541,9 @@ BREAKS: list[Break] = [
           (f"{LAYOUT}::test_device_side_imports_neither_training_nor_export_nor_tensorflow",),
           "TensorFlow's bundled interpreter brought back as a fallback on the device side"),
     Break("compare_reuses_the_trainers_predict", "cifar_edge/export/compare.py",
+          "    from cifar_edge.train.model import logits_of\n\n"
           "    model = load_keras_model(export_dir / REFERENCE)\n"
-          "    return model.predict(images, batch_size=500, verbose=0)\n",
+          "    return logits_of(model, images, batch_size=500)\n",
           "    from cifar_edge.train.trainer import predict_logits\n\n"
           "    return predict_logits(load_keras_model(export_dir / REFERENCE), images)\n",
           (f"{LAYOUT}::test_export_imports_training_only_for_the_custom_layers",),
@@ -969,6 +971,23 @@ BREAKS: list[Break] = [
           "if False:",
           (f"{README}::test_a_missing_archive_fails_in_ci_and_skips_elsewhere",),
           "the harness skips the data tests when the archive is missing, in CI too"),
+    # This table's own upkeep (tests/test_deliberate_breaks.py): code or tests that move on without it.
+    Break("break_table_accepts_repeated_text", "tests/deliberate_breaks.py",
+          "    if count != 1:\n",
+          "    if count == 0:\n",
+          (f"{BREAKS_TABLE}::test_apply_refuses_text_that_does_not_occur_exactly_once",),
+          "a break whose text occurs twice is applied at its first occurrence, perhaps the wrong one"),
+    Break("code_moves_on_without_its_break", "cifar_edge/export/compare.py",
+          "    model = load_keras_model(export_dir / REFERENCE)\n"
+          "    return logits_of(model, images, batch_size=500)\n",
+          "    return logits_of(load_keras_model(export_dir / REFERENCE), images, batch_size=500)\n",
+          (f"{BREAKS_TABLE}::test_every_break_still_applies_to_the_code",),
+          "a refactor folds two lines that a planted bug's snippet quotes, and the table is not updated"),
+    Break("test_renamed_without_its_break", "tests/test_layout.py",
+          "def test_no_import_circle():",
+          "def test_there_is_no_import_circle():",
+          (f"{BREAKS_TABLE}::test_every_break_targets_tests_that_exist",),
+          "a test is renamed, and the planted bugs meant for it now target nothing"),
 ]
 
 # Tests that no edit of the project can fail, and why.  Listed in the report instead of hidden.
