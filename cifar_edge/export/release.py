@@ -133,9 +133,16 @@ def release(export_dir: str | Path, out: str | Path = "models", force: bool = Fa
     released = {**card, "files": files, "training": training_record(card),
                 "released_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "released_from": str(export_dir), **({"chosen_among": choice} if choice else {})}
-    write_json(out / CARD, released)
-    write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(card_markdown(released)))
+    write_cards(out, released)
     return released
+
+
+def write_cards(out: Path, card: dict) -> None:
+    """Writes the model card as JSON and as Markdown.  The Markdown is rendered before either file is
+    written, so a card that cannot be rendered leaves both files as they were, still telling one story."""
+    markdown = card_markdown(card)
+    write_json(out / CARD, card)
+    write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(markdown))
 
 
 def record_device_check(out: str | Path, check: dict) -> dict:
@@ -147,8 +154,7 @@ def record_device_check(out: str | Path, check: dict) -> dict:
         if entry["model_sha256"] != card["files"][fmt]["sha256"]:
             raise CifarEdgeError(f"the arm64 check scored another {fmt} file than the one released in {out}")
     card = {**card, "arm64": check}
-    write_json(out / CARD, card)
-    write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(card_markdown(card)))
+    write_cards(out, card)
     return card
 
 
@@ -161,8 +167,7 @@ def record_robustness(out: str | Path, summary: dict) -> dict:
     if not scored or any(entry["sha256"] != card["files"][fmt]["sha256"] for fmt, entry in scored.items()):
         raise CifarEdgeError(f"the robustness report scored other files than the ones released in {out}")
     card = {**card, "robustness": summary}
-    write_json(out / CARD, card)
-    write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(card_markdown(card)))
+    write_cards(out, card)
     return card
 
 

@@ -109,6 +109,17 @@ def test_a_release_card_refuses_a_report_of_other_files(release_copy):
         record_robustness(release_copy, summary)
 
 
+def test_a_summary_the_card_cannot_show_leaves_both_cards_as_they_were(release_copy):
+    from cifar_edge.export.release import CARD, CARD_MD, record_robustness
+
+    before = {name: (release_copy / name).read_bytes() for name in (CARD, CARD_MD)}
+    card = json.loads(before[CARD])
+    summary = {"formats": {"tflite-int8": {"sha256": card["files"]["tflite-int8"]["sha256"]}}}  # no figures
+    with pytest.raises(KeyError):
+        record_robustness(release_copy, summary)
+    assert {name: (release_copy / name).read_bytes() for name in (CARD, CARD_MD)} == before
+
+
 def test_sets_are_cached_reused_and_remade_when_damaged_or_of_another_size(real_test_split, tmp_path, monkeypatch):
     images = real_test_split.images[:16]
     made = sets.corrupted_set(images, "shot_noise", 2, seed=0, folder=tmp_path)
