@@ -70,6 +70,11 @@ def test_eval_refuses_what_it_cannot_compare_before_scoring(real_archive, tmp_pa
 
     other_size = cli("eval", "--data", real_archive, "--limit", 30, "--against", out, "--no-progress")
     assert other_size.returncode == 1 and "number of images" in other_size.stderr and not other_size.stdout
+    # A file that cannot be scored at all: only a check made before the scoring names the mismatch.
+    garbage = tmp_path / "garbage.tflite"
+    garbage.write_bytes(b"not a model")
+    unscorable = cli("eval", garbage, "--data", real_archive, "--limit", 20, "--against", out, "--no-progress")
+    assert unscorable.returncode == 1 and "another model file" in unscorable.stderr
 
     truncated = tmp_path / "truncated.json"
     truncated.write_text(kept[:100])
