@@ -1130,6 +1130,10 @@ BREAKS: list[Break] = [
           "    write_atomically(out / CARD_MD, lambda tmp: Path(tmp).write_text(card_markdown(card)))\n",
           (f"{ROBUST}::test_a_summary_the_card_cannot_show_leaves_both_cards_as_they_were",),
           "the JSON card is written before the Markdown one is rendered, so a failure leaves them disagreeing"),
+    Break("keras_predict_times_one_pass_whatever_repeats", "benchmarks/keras_predict.py",
+          "    for _ in range(args.repeats):\n", "    for _ in range(1):\n",
+          (f"{BENCH}::test_keras_predict_times_both_ways_pass_by_pass_and_finds_the_same_outputs",),
+          "the predict benchmark times one pass per contender whatever --repeats asks"),
     Break("eval_compares_after_scoring", "cifar_edge/cli.py",
           '    if theirs is not None:  # before the scoring: a mismatch is known without it\n'
           '        device_check.check_comparable(device_check.identity(model, dataset.sha256, len(test)), theirs, str(against))\n'
