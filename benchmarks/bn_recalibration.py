@@ -16,13 +16,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cifar_edge import evaluation
-from cifar_edge.data import load_cifar10, train_val_split
-from cifar_edge.evaluation import accuracy
-from cifar_edge.export.exporter import load_keras_model
-from cifar_edge.files import read_json, write_atomically, write_json
-from cifar_edge.train.recipe import TrainConfig
-from cifar_edge.train.trainer import limit, predict_logits, recalibrate_on_the_better_images
+from cifar_edge.quiet import hide_tensorflow_start_up
+
+hide_tensorflow_start_up()  # before anything imports Keras: its start-up lines are noise here
+
+from cifar_edge import evaluation  # noqa: E402
+from cifar_edge.data import load_cifar10, train_val_split  # noqa: E402
+from cifar_edge.evaluation import accuracy  # noqa: E402
+from cifar_edge.export.exporter import load_keras_model  # noqa: E402
+from cifar_edge.files import read_json, write_atomically, write_json  # noqa: E402
+from cifar_edge.train.recipe import TrainConfig  # noqa: E402
+from cifar_edge.train.trainer import limit, predict_logits, recalibrate_on_the_better_images  # noqa: E402
 
 KEYS = ("test_accuracy", "test_accuracy_flip_tta", "val_accuracy")
 

@@ -29,7 +29,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines are noise in the table's log
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's info and warnings are noise in the trainings' logs
 
 
 def view_counts(text: str) -> list[int]:

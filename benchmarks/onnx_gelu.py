@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import tempfile
 from pathlib import Path
 
 import onnx
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow converts; its start-up lines are noise here
+from cifar_edge.quiet import hide_tensorflow_start_up  # noqa: E402
+
+hide_tensorflow_start_up()  # before anything imports Keras: its start-up lines are noise here
 
 from cifar_edge import evaluation, provenance
 from cifar_edge.data import load_cifar10

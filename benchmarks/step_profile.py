@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from cifar_edge.quiet import hide_tensorflow_start_up  # noqa: E402
+
+hide_tensorflow_start_up()  # before anything imports Keras: its start-up lines are noise here
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 from dataclasses import replace
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up lines are noise here
+from cifar_edge.quiet import hide_tensorflow_start_up  # noqa: E402
+
+hide_tensorflow_start_up()  # before anything imports Keras: its start-up lines are noise here
 
 import numpy as np  # noqa: E402
 

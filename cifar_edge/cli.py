@@ -20,6 +20,7 @@ import typer
 from cifar_edge.contract import CLASSES, MAX_RELEASE_MB, RELEASED_MODEL
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.formats import DEFAULT_PERCENTILE, FORMATS, RUNTIMES, formats_table
+from cifar_edge.quiet import hide_tensorflow_start_up
 from cifar_edge.train import recipe
 
 app = typer.Typer(help="Train a CIFAR-10 CNN, export it for the edge, and run it on a camera. "
@@ -434,32 +435,12 @@ def camera(
 KERAS_COMMANDS = {"train", "export", "compare", "release", "robustness"}
 
 
-def import_keras_quietly() -> None:
-    """Imports Keras with file descriptor 2 pointed at /dev/null.  TensorFlow's C++ start-up lines (the
-    oneDNN notice, `cudart_stub`, `failed call to cuInit`) are written there before any log level
-    applies, and on a CPU machine they fill the screen.  An import error is raised after stderr is back,
-    so it is still seen; without Keras (a Pi install) nothing happens here."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            try:
-                import keras  # noqa: F401
-            except ImportError:
-                pass
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def main() -> None:
     # TensorFlow's start-up chatter is not for users; setting TF_CPP_MIN_LOG_LEVEL yourself (0 shows
     # everything) keeps it.
-    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-        if len(sys.argv) > 1 and sys.argv[1] in KERAS_COMMANDS:
-            import_keras_quietly()
+    if len(sys.argv) > 1 and sys.argv[1] in KERAS_COMMANDS:
+        hide_tensorflow_start_up()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         app()
     except CifarEdgeError as exc:

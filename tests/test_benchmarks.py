@@ -79,6 +79,17 @@ def test_every_benchmark_script_explains_itself(script):
     assert doc and len(doc) > 80, f"{script.name} has no docstring a newcomer could start from"
 
 
+@pytest.mark.parametrize("script", sorted(p for p in (REPO / "benchmarks").glob("*.py")
+                                           if "hide_tensorflow_start_up()" in p.read_text()), ids=lambda p: p.name)
+def test_benchmarks_that_load_keras_keep_tensorflow_start_up_lines_off_the_screen(script):
+    """TF_CPP_MIN_LOG_LEVEL alone lets them through (cifar_edge/quiet.py says why)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    run = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    for chatter in ("oneDNN", "cudart", "cuInit", "absl::InitializeLog"):
+        assert chatter not in run.stderr + run.stdout
+
+
 def test_robust_training_scores_each_candidate_on_corrupted_validation_images(smoke_run, real_archive, tmp_path):
     """A finished candidate is reused, not retrained, and scored on validation sets seeded apart from the test sets."""
     run_dir, metrics = smoke_run
