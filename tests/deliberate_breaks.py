@@ -1396,13 +1396,19 @@ def report(outcomes: list[Outcome], functions: list[str], baseline_failed: set[s
     return "\n".join(lines) + "\n"
 
 
+def why_stale(brk: Break) -> str | None:
+    """Why `brk` no longer applies to the working tree (its edit tried on a copy of its one file), or None."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / brk.file
+        target.parent.mkdir(parents=True, exist_ok=True)  # a file at the root: tmp itself
+        if (REPO / brk.file).is_file():
+            shutil.copyfile(REPO / brk.file, target)
+        return apply(brk, Path(tmp))
+
+
 def list_breaks(functions: list[str] | None) -> None:
     for brk in BREAKS:
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / brk.file
-            target.parent.mkdir(parents=True, exist_ok=True)  # a file at the root: tmp itself
-            shutil.copyfile(REPO / brk.file, target) if (REPO / brk.file).is_file() else None
-            problem = apply(brk, Path(tmp))
+        problem = why_stale(brk)
         kind = "weakness" if brk.weakness else "break"
         print(f"{brk.name}  [{kind}] {brk.file}: {brk.bug}" + (f"\n    STALE: {problem}" if problem else ""))
         for t in brk.targets:

@@ -40,11 +40,8 @@ def test_apply_refuses_text_that_does_not_occur_exactly_once(tmp_path):
 
 
 @pytest.mark.parametrize("brk", breaks.BREAKS, ids=lambda b: b.name)
-def test_every_break_still_applies_to_the_code(brk, tmp_path):
-    copy = tmp_path / brk.file
-    copy.parent.mkdir(parents=True, exist_ok=True)
-    copy.write_text((REPO / brk.file).read_text())
-    assert breaks.apply(brk, tmp_path) is None, "the code moved on: update this break's snippet"
+def test_every_break_still_applies_to_the_code(brk):
+    assert breaks.why_stale(brk) is None, "the code moved on: update this break's snippet"
 
 
 @pytest.mark.parametrize("brk", breaks.BREAKS, ids=lambda b: b.name)
