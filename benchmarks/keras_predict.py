@@ -16,7 +16,7 @@ import argparse
 import json
 import time
 
-from cifar_edge.quiet import hide_tensorflow_start_up  # noqa: E402
+from cifar_edge.quiet import hide_tensorflow_start_up
 
 hide_tensorflow_start_up()  # before anything imports Keras: its start-up lines are noise here
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import onnx
 
-from cifar_edge.quiet import hide_tensorflow_start_up  # noqa: E402
+from cifar_edge.quiet import hide_tensorflow_start_up
 
 hide_tensorflow_start_up()  # before anything imports Keras: its start-up lines are noise here
 

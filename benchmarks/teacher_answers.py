@@ -20,7 +20,7 @@ import json
 import statistics
 from dataclasses import replace
 
-from cifar_edge.quiet import hide_tensorflow_start_up  # noqa: E402
+from cifar_edge.quiet import hide_tensorflow_start_up
 
 hide_tensorflow_start_up()  # before anything imports Keras: its start-up lines are noise here
 
