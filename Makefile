@@ -113,6 +113,10 @@ results: $(VENV)/.installed
 	   --plot docs/accuracy_vs_compute.png > results/accuracy_vs_compute.txt
 	if [ -f results/standard_seed2/metrics.json ]; then $(VENV)/bin/python benchmarks/seed_spread.py \
 	   results/standard results/standard_seed1 results/standard_seed2 > results/standard_seeds.txt; fi
+	s30=$$(for run in standard_30ep standard_30ep_seed1 standard_30ep_seed2; do \
+	  test -f results/$$run/metrics.json && echo results/$$run; done); \
+	if [ $$(echo $$s30 | wc -w) -ge 2 ]; then $(VENV)/bin/python benchmarks/seed_spread.py $$s30 \
+	   > results/standard_30ep_seeds.txt; fi
 	$(VENV)/bin/python docs/cli_reference.py
 	$(VENV)/bin/python docs/quote_results.py
 	cat results/accuracy_vs_compute.txt
