@@ -93,7 +93,11 @@ release: $(VENV)/.installed
 FINISHED = $(foreach run,$(TRAININGS),$(if $(wildcard runs/$(run)/metrics.json),$(run)))
 # The table lists every run recorded in results/, including those trained on another machine or in an
 # earlier checkout whose runs/ is gone.
-RECORDED = $(foreach run,$(TRAININGS),$(if $(or $(wildcard runs/$(run)/metrics.json),$(wildcard results/$(run)/metrics.json)),$(run)))
+recorded = $(foreach run,$(1),$(if $(or $(wildcard runs/$(run)/metrics.json),$(wildcard results/$(run)/metrics.json)),$(run)))
+RECORDED = $(call recorded,$(TRAININGS))
+# $(call seed_spread,RUNS,OUT): the spread of one recipe's seeds among RUNS, once two are recorded
+seed_spread = $(if $(word 2,$(call recorded,$(1))),$(VENV)/bin/python benchmarks/seed_spread.py \
+              $(addprefix results/,$(call recorded,$(1))) > $(2))
 results: $(VENV)/.installed
 	@test -n "$(FINISHED)" || { echo "no finished training in runs/: make trainings first"; exit 1; }
 	@# A run whose model.keras stayed on the machine that trained it keeps only its record.
@@ -111,12 +115,8 @@ results: $(VENV)/.installed
 	done
 	$(VENV)/bin/python benchmarks/accuracy_vs_compute.py $(foreach run,$(RECORDED),results/$(run)) \
 	   --plot docs/accuracy_vs_compute.png > results/accuracy_vs_compute.txt
-	if [ -f results/standard_seed2/metrics.json ]; then $(VENV)/bin/python benchmarks/seed_spread.py \
-	   results/standard results/standard_seed1 results/standard_seed2 > results/standard_seeds.txt; fi
-	s30=$$(for run in standard_30ep standard_30ep_seed1 standard_30ep_seed2; do \
-	  test -f results/$$run/metrics.json && echo results/$$run; done); \
-	if [ $$(echo $$s30 | wc -w) -ge 2 ]; then $(VENV)/bin/python benchmarks/seed_spread.py $$s30 \
-	   > results/standard_30ep_seeds.txt; fi
+	$(call seed_spread,standard standard_seed1 standard_seed2,results/standard_seeds.txt)
+	$(call seed_spread,standard_30ep standard_30ep_seed1 standard_30ep_seed2,results/standard_30ep_seeds.txt)
 	$(VENV)/bin/python docs/cli_reference.py
 	$(VENV)/bin/python docs/quote_results.py
 	cat results/accuracy_vs_compute.txt
