@@ -13,8 +13,8 @@ import sys
 
 
 def import_keras_quietly() -> None:
-    """Imports Keras with file descriptor 2 pointed at /dev/null.  An import error is raised after stderr
-    is back, so it is still seen; without Keras (a Pi install) nothing happens here."""
+    """Imports Keras with file descriptor 2 pointed at /dev/null.  An import error is dropped here (a Pi
+    install has no Keras); code that needs Keras meets it again at its own import, with stderr back."""
     sys.stderr.flush()
     saved = os.dup(2)
     try:
