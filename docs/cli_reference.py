@@ -1,8 +1,8 @@
-"""Writes the README's CLI reference and formats table from the code itself, so they can never drift
-from `--help` and `cifar-edge formats`.
+"""Writes the CLI reference (docs/cli.md) and the README's formats table from the code itself, so they
+can never drift from `--help` and `cifar-edge formats`.
 
-    python docs/cli_reference.py           rewrite the sections between the markers in README.md
-    python docs/cli_reference.py --check   exit 1 if README.md is out of date (tests/test_readme.py)
+    python docs/cli_reference.py           rewrite docs/cli.md and the formats section of README.md
+    python docs/cli_reference.py --check   exit 1 if either is out of date (tests/test_readme.py)
 """
 
 from __future__ import annotations
@@ -15,8 +15,15 @@ import typer
 from cifar_edge.cli import app
 from cifar_edge.formats import formats_table
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
+REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+CLI_PAGE = REPO / "docs" / "cli.md"
+CLI_PAGE_INTRO = """# `cifar-edge` command reference
+
+Every command has `--help`; this page is generated from the same definitions (`python docs/cli_reference.py`,
+checked by `tests/test_readme.py`), so it matches them. Every command ends a bad input with one `error:` line
+and a non-zero exit, never a traceback; `--json` gives scripts what the table gives people.
+"""
 FORMATS_START, FORMATS_END = "<!-- formats:start -->", "<!-- formats:end -->"
 
 
@@ -43,13 +50,13 @@ def option_row(param) -> str:
 
 
 def reference() -> str:
-    lines = [START, ""]
+    lines = [CLI_PAGE_INTRO]
     for name, command in commands(typer.main.get_command(app), "cifar-edge"):
         summary = " ".join((command.help or "").split()).replace("<", "&lt;").replace(">", "&gt;")
         lines += [f"<details><summary><code>{name}</code>: {summary}</summary>", "",
                   "| argument / option | default | meaning |", "|---|---|---|",
                   *[option_row(p) for p in command.params if p.name != "help"], "", "</details>", ""]
-    return "\n".join(lines + [END])
+    return "\n".join(lines)
 
 
 def formats_section() -> str:
@@ -65,12 +72,14 @@ def replace_section(text: str, start: str, end: str, section: str) -> str:
 
 def main() -> None:
     text = README.read_text()
-    updated = replace_section(text, START, END, reference())
-    updated = replace_section(updated, FORMATS_START, FORMATS_END, formats_section())
+    updated = replace_section(text, FORMATS_START, FORMATS_END, formats_section())
+    page = reference()
     if "--check" in sys.argv[1:]:
-        sys.exit(0 if updated == text else "README.md's CLI reference or formats table is out of date: "
+        current = updated == text and CLI_PAGE.exists() and CLI_PAGE.read_text() == page
+        sys.exit(0 if current else "docs/cli.md or README.md's formats table is out of date: "
                  "run python docs/cli_reference.py")
     README.write_text(updated)
+    CLI_PAGE.write_text(page)
 
 
 if __name__ == "__main__":
