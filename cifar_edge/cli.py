@@ -431,6 +431,17 @@ def camera(
                f"ended: {summary['ended']}", err=True)
 
 
+def summarise_commands_in_one_line(typer_app: typer.Typer) -> None:
+    """`cifar-edge --help` lists each command by its docstring's first paragraph, and Typer's rich help
+    keeps that paragraph's source line breaks there, which breaks the list's column mid-sentence."""
+    for command in typer_app.registered_commands:
+        if command.short_help is None and command.callback.__doc__:
+            command.short_help = " ".join(inspect.getdoc(command.callback).split("\n\n")[0].split())
+
+
+summarise_commands_in_one_line(app)
+summarise_commands_in_one_line(data_app)
+
 # The commands that run Keras (and so, on the default backend, TensorFlow).
 KERAS_COMMANDS = {"train", "export", "compare", "release", "robustness"}
 

@@ -66,3 +66,15 @@ def test_help_quotes_no_measured_number():
     measured = re.compile(r"\d+(\.\d+)?\s*%|\d+(\.\d+)?\s*min\b|measured", re.IGNORECASE)
     quoting = [(where, text) for where, text in help_texts() if measured.search(text)]
     assert quoting == []
+
+
+def test_the_list_of_commands_gives_each_summary_as_one_paragraph():
+    """Typer's rich help kept the docstrings' line breaks in `cifar-edge --help`'s list of commands,
+    which broke its column mid-sentence ("... and ONNX" / "(fp32, int8), each file ...")."""
+    group = typer.main.get_command(app)
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "1000"})  # rich: wide enough for one line each
+    assert result.exit_code == 0
+    lines = [" ".join(line.replace("│", " ").split()) for line in result.output.splitlines()]
+    for name, command in group.commands.items():
+        summary = " ".join(((command.short_help or command.help) or "").split("\n\n")[0].split())
+        assert f"{name} {summary}" in lines, name
