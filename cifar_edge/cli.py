@@ -99,14 +99,15 @@ def with_recipe_options(command):
     return with_overrides
 
 
-PRESET_HELP = "; ".join(f"{name}: {note}" for name, note in recipe.PRESET_NOTES.items())
+# Under the options of `train --help`: one paragraph per preset, so each long one wraps on its own.
+PRESETS_EPILOG = "Presets:\n\n" + "\n\n".join(f"{name}: {note}" for name, note in recipe.PRESET_NOTES.items())
 
 
-@app.command()
+@app.command(epilog=PRESETS_EPILOG)
 @with_recipe_options
 def train(
-    preset: str = typer.Option("standard", help=f"The recipe to start from ({PRESET_HELP}). Any option "
-                               "below overrides one of its values."),
+    preset: str = typer.Option("standard", help=f"The recipe to start from: {', '.join(recipe.PRESETS)} "
+                               "(each described under the options). Any option below overrides one of its values."),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
     name: Optional[str] = typer.Option(None, help="Run name: results go to RUNS_DIR/NAME. Default: the preset."),
     runs_dir: Path = typer.Option(Path("runs"), help="Folder that holds the run folders."),

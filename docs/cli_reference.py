@@ -49,13 +49,22 @@ def option_row(param) -> str:
     return f"| {name} | {default} | {meaning} |"
 
 
+def epilog_lines(command) -> list[str]:
+    """A command's epilog (train's presets) as a list: a heading paragraph, then one item per paragraph."""
+    if not command.epilog:
+        return []
+    heading, *items = [" ".join(p.split()) for p in command.epilog.split("\n\n")]
+    return [heading, "", *["- `{}`: {}".format(*item.split(": ", 1)) for item in items], ""]
+
+
 def reference() -> str:
     lines = [CLI_PAGE_INTRO]
     for name, command in commands(typer.main.get_command(app), "cifar-edge"):
         summary = " ".join((command.help or "").split()).replace("<", "&lt;").replace(">", "&gt;")
         lines += [f"<details><summary><code>{name}</code>: {summary}</summary>", "",
                   "| argument / option | default | meaning |", "|---|---|---|",
-                  *[option_row(p) for p in command.params if p.name != "help"], "", "</details>", ""]
+                  *[option_row(p) for p in command.params if p.name != "help"], "",
+                  *epilog_lines(command), "</details>", ""]
     return "\n".join(lines)
 
 

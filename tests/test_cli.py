@@ -56,6 +56,7 @@ def test_no_knob_is_missing_from_the_help():
 def help_texts(group=None, prefix="cifar-edge"):
     group = group or typer.main.get_command(app)
     yield prefix, group.help or ""
+    yield f"{prefix} (epilog)", getattr(group, "epilog", None) or ""  # train's presets
     for name, command in getattr(group, "commands", {}).items():
         yield from help_texts(command, f"{prefix} {name}")
     for param in getattr(group, "params", []):
