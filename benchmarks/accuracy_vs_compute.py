@@ -33,6 +33,9 @@ BUDGETS_MINUTES = (20, 45)
 @functools.cache  # seeds of one recipe share their network: build each once
 def forward_macs(widths: tuple[int, int, int], convs_per_group: int = 2) -> int:
     """Multiply-adds of one forward pass of one image through the cifar-edge network."""
+    from cifar_edge.quiet import hide_tensorflow_start_up
+
+    hide_tensorflow_start_up()  # before Keras is imported: its start-up lines are noise in `make results`
     from keras import layers
 
     from cifar_edge.train.model import build_model

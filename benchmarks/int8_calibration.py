@@ -16,11 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_edge.data import load_cifar10, train_val_split
-from cifar_edge.edge_runtime import Classifier
-from cifar_edge.export import to_onnx, to_tflite
-from cifar_edge.export.exporter import calibration_images, load_keras_model
-from cifar_edge.files import read_json
+from cifar_edge.quiet import hide_tensorflow_start_up
+
+hide_tensorflow_start_up()  # before anything imports Keras: its start-up lines are noise here
+
+from cifar_edge.data import load_cifar10, train_val_split  # noqa: E402
+from cifar_edge.edge_runtime import Classifier  # noqa: E402
+from cifar_edge.export import to_onnx, to_tflite  # noqa: E402
+from cifar_edge.export.exporter import calibration_images, load_keras_model  # noqa: E402
+from cifar_edge.files import read_json  # noqa: E402
 
 
 def agreement_and_accuracy(model_bytes: bytes, suffix: str, images, labels, float_pred, tmp: Path):
