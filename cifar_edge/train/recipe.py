@@ -149,7 +149,7 @@ _PRESET_TABLE = {
               dict(widths=(16, 32, 32), epochs=2, batch_size=128, val_size=256, train_limit=1024, test_limit=512)),
     "fast": ("the standard network, 12 epochs",
              dict(epochs=12)),
-    "standard": ("20 epochs: what `make run` trains", dict(epochs=20)),
+    "standard": ("30 epochs: what `make run` trains", dict(epochs=30)),
     "best": ("airbench95's wider 128-384-384 network, 14 epochs: 2.5x standard's multiply-adds",
              dict(widths=(128, 384, 384), epochs=14)),
     "airbench96": ("airbench96's network and recipe (its June 2024 update): 128-512-512 with three convolutions "
@@ -164,7 +164,7 @@ _PRESET_TABLE = {
                   "which answers on each image before its noise: the camera's 2 MB int8 file with some of the "
                   "wider network's accuracy",
                   dict(epochs=20, noise_fraction=0.25, teacher=("runs/best",))),
-    "robust": ("standard's network and epochs with a quarter of the training images given sensor noise: the "
+    "robust": ("standard's network, 20 epochs, a quarter of the training images given sensor noise: the "
                "model for a camera (benchmarks/robust_training.py chose the share on corrupted validation images)",
                dict(epochs=20, noise_fraction=0.25)),
 }
