@@ -433,8 +433,9 @@ def camera(
 
 
 def summarise_commands_in_one_line(typer_app: typer.Typer) -> None:
-    """`cifar-edge --help` lists each command by its docstring's first paragraph, and Typer's rich help
-    keeps that paragraph's source line breaks there, which breaks the list's column mid-sentence."""
+    """Gives each command the one-line summary `cifar-edge --help` lists: its docstring's first paragraph,
+    joined.  Left to itself, Typer's rich help keeps that paragraph's source line breaks in the list, which
+    break its column mid-sentence."""
     for command in typer_app.registered_commands:
         if command.short_help is None and command.callback.__doc__:
             command.short_help = " ".join(inspect.getdoc(command.callback).split("\n\n")[0].split())
