@@ -435,14 +435,15 @@ def camera(
 def summarise_commands_in_one_line(typer_app: typer.Typer) -> None:
     """Gives each command the one-line summary `cifar-edge --help` lists: its docstring's first paragraph,
     joined.  Left to itself, Typer's rich help keeps that paragraph's source line breaks in the list, which
-    break its column mid-sentence."""
+    break its column mid-sentence.  Sub-apps (`data`) are walked too, so a new one needs no call of its own."""
     for command in typer_app.registered_commands:
         if command.short_help is None and command.callback.__doc__:
             command.short_help = " ".join(inspect.getdoc(command.callback).split("\n\n")[0].split())
+    for group in typer_app.registered_groups:
+        summarise_commands_in_one_line(group.typer_instance)
 
 
 summarise_commands_in_one_line(app)
-summarise_commands_in_one_line(data_app)
 
 # The commands that run Keras (and so, on the default backend, TensorFlow).
 KERAS_COMMANDS = {"train", "export", "compare", "release", "robustness"}
