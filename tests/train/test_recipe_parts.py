@@ -13,7 +13,7 @@ from cifar_edge.data import Split
 from cifar_edge.errors import CifarEdgeError
 from cifar_edge.train import PRESETS, TrainConfig, make_config
 from cifar_edge.train.recipe import command_for
-from cifar_edge.train.augment import CameraAugment, augmented_epoch, cutout, translate_images
+from cifar_edge.train.augment import CameraAugment, augmented_epoch, cutout, epoch_arrays, translate_images
 from cifar_edge.train.model import (ScaledBias, build_model, logits_of, normalized_pixels, recalibrate_batchnorm,
                                     whitening_kernel)
 from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
@@ -206,6 +206,19 @@ def test_augmix_changes_its_share_alike_for_a_seed_and_leaves_pythons_random_str
     assert 0.3 < changed < 0.5
     other_epoch, _ = augmented_epoch(split, seed=5, epoch=3, translate=2, camera=camera)
     assert not np.array_equal(other_epoch, augmented_epoch(split, seed=5, epoch=3, translate=2)[0])
+
+
+def test_an_epoch_is_cut_to_whole_batches_the_schedule_counts(real_test_split):
+    # 300 images in batches of 128: two whole batches.  A third, partial one would be a step the
+    # learning-rate schedule and lookahead do not count (and a batch with other BatchNorm statistics).
+    split = Split(real_test_split.images[:300], real_test_split.labels[:300])
+    camera = CameraAugment(noise_fraction=0.25)
+    images, labels, uncorrupted = epoch_arrays(split, 128, seed=0, epoch=1, translate=2, camera=camera,
+                                               keep_uncorrupted=True)
+    assert len(images) == len(labels) == len(uncorrupted) == 256
+    assert labels.shape == (256, 10) and labels.dtype == np.float32
+    assert np.array_equal(labels.argmax(axis=1), augmented_epoch(split, 0, 1, 2, camera=camera)[1][:256])
+    assert len(epoch_arrays(split, 100, seed=0, epoch=1, translate=2)[0]) == 300  # nothing left over, nothing cut
 
 
 def test_cutout_paints_one_square_of_mean_colour():
