@@ -8,7 +8,10 @@ network and real images, after a warm-up:
 - input:        augmenting 1,024 images in NumPy (augment.epoch_arrays), which fit does not overlap
                 with compute on arrays;
 - forward:      the network's inference pass alone (the convolutions and BatchNorm, no gradients);
-- plain step:   forward, backward and a plain SGD update, in the trainer's precision;
+- plain step:   forward, backward and a plain SGD update, in the trainer's precision; then the same
+                with Keras' own BatchNorm instead of the trainer's fused one (model.TrainingBatchNorm),
+                and with its GELU in the step's precision instead of float32 (model.gelu): the two
+                pieces' gain;
 - trainer step: the same with the recipe's optimizer (Nesterov momentum, coupled decay, lookahead)
                 and label-smoothed loss, as `cifar-edge train` runs it;
 - float32 step: the trainer's step in float32, when the trainer computes in bfloat16 (the casts'
@@ -44,10 +47,25 @@ from train_speed import StepTimer, measure_trainer  # noqa: E402  (beside this s
 BATCH = 1024
 
 
-def time_plain_step(precision: str, images, onehot, steps: int, warmup: int) -> float:
-    """Seconds per step of the standard network under `precision` with a plain SGD update."""
+def gelu_in_step_precision(model: keras.Model) -> keras.Model:
+    """`model` with its GELU layers computing in the step's precision, as Keras' own policy would have
+    them, instead of in float32 (`model.gelu`)."""
+    def clone(layer):
+        if isinstance(layer, keras.layers.Activation):
+            return layer.__class__.from_config({**layer.get_config(), "dtype": keras.mixed_precision.global_policy()})
+        return layer.__class__.from_config(layer.get_config())
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def time_plain_step(precision: str, images, onehot, steps: int, warmup: int, keras_batchnorm: bool = False,
+                    step_precision_gelu: bool = False) -> float:
+    """Seconds per step of the trainer's standard network under `precision` with a plain SGD update;
+    with Keras' own BatchNorm, or GELU in `precision`, the pieces the trainer's network replaces."""
     use_precision(precision)
-    model = build_model(make_config("standard", precision=precision), channels_first=trains_channels_first())
+    model = build_model(make_config("standard", precision=precision), channels_first=trains_channels_first(),
+                        for_training=not keras_batchnorm)
+    if step_precision_gelu:
+        model = gelu_in_step_precision(model)
     model.compile(keras.optimizers.SGD(0.1), keras.losses.CategoricalCrossentropy(from_logits=True))
     timer = StepTimer(warmup, BATCH)
     n = (steps + warmup) * BATCH
@@ -101,9 +119,13 @@ def main() -> None:
         "input (NumPy augmentation)": time_input(train),
         "forward (inference pass)": time_forward(precision, images, args.steps, args.warmup),
         "plain step (forward, backward, SGD)": time_plain_step(precision, images, onehot, args.steps, args.warmup),
+        "  the same with Keras' BatchNorm": time_plain_step(precision, images, onehot, args.steps, args.warmup,
+                                                            keras_batchnorm=True),
         "trainer step (recipe optimizer, loss)": time_trainer_step(train, precision, BATCH, args.steps, args.warmup),
     }
     if precision != "float32":
+        rows[f"  and its GELU in {precision.removeprefix('mixed_')}"] = time_plain_step(
+            precision, images, onehot, args.steps, args.warmup, keras_batchnorm=True, step_precision_gelu=True)
         rows["trainer step in float32"] = time_trainer_step(train, "float32", BATCH, args.steps, args.warmup)
     small = time_trainer_step(train, precision, args.small_batch, 20, 5)
     rows[f"Keras per-step overhead (batch {args.small_batch})"] = small

@@ -73,7 +73,7 @@ def measure_plain_fit(images, onehot, batch_size, steps, warmup) -> float:
 def measure_trainer(split, batch_size, steps, warmup, precision: str) -> float:
     config = make_config("standard", precision=precision)
     use_precision(precision)
-    model = build_model(config, channels_first=trains_channels_first())
+    model = build_model(config, channels_first=trains_channels_first(), for_training=True)
     compile_for_training(model, config, total_steps=10_000)
     # The trainer's own input path: one epoch's augmented arrays, handed to fit (trainer.train).
     images, onehot = epoch_arrays(split.take(slice(0, (steps + warmup) * batch_size)), batch_size, 0, 0,

@@ -78,38 +78,80 @@ def layout(channels_first: bool) -> dict:
     return {"data_format": "channels_first" if channels_first else "channels_last"}
 
 
+@keras.saving.register_keras_serializable("cifar_edge")
+class TrainingBatchNorm(layers.BatchNormalization):
+    """BatchNormalization whose training pass is TensorFlow's fused kernel: the same statistics and
+    output, the same weights, one op forward and one backward.
+
+    Keras 3 normalises in training with separate ops (upcast, mean, variance, normalise, downcast) and
+    differentiates through each; in a mixed_bfloat16 step those memory-bound passes cost as much as the
+    convolutions they sit between (benchmarks/step_profile.py).  Only the trainer's model uses this
+    layer; the model it saves has plain BatchNormalization, so a deliverable needs nothing of ours to
+    load.  Other backends, NCHW, and inference take Keras' own path."""
+
+    def call(self, inputs, training=None, mask=None):
+        fused = (training and self.trainable and mask is None and keras.backend.backend() == "tensorflow"
+                 and self.axis in (-1, len(inputs.shape) - 1))
+        if not fused:
+            return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
+        channels = inputs.shape[-1]
+        outputs, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
+            x=inputs, scale=tf.ones([channels]), offset=tf.zeros([channels]), mean=tf.zeros([0]),
+            variance=tf.zeros([0]), epsilon=self.epsilon, data_format="NHWC", is_training=True)
+        # The kernel reports the unbiased variance; Keras' moving statistics average the biased one.
+        count = tf.cast(tf.size(inputs) // channels, "float32")
+        variance = variance * (count - 1) / count
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1 - self.momentum))
+        return ops.cast(outputs, self.compute_dtype)
+
+
+def gelu(name: str) -> layers.Activation:
+    """GELU computed in float32 whatever the training precision: with bfloat16 inputs TensorFlow's CPU
+    kernels compute erf and its gradient element by element, which made a mixed_bfloat16 step slower
+    than the casts to float32 and back cost (benchmarks/step_profile.py).  Exact, not tanh-approximated,
+    as airbench's."""
+    return layers.Activation("gelu", name=name, dtype="float32")
+
+
 def conv(filters: int, name: str, channels_first: bool) -> layers.Conv2D:
     return layers.Conv2D(filters, 3, padding="same", use_bias=False,
                          kernel_initializer=PartialIdentity(), name=name, **layout(channels_first))
 
 
-def batch_norm(x, name: str, config: TrainConfig, channels_first: bool):
+def batch_norm(x, name: str, config: TrainConfig, channels_first: bool, for_training: bool = False):
     axis = 1 if channels_first else -1
-    x = layers.BatchNormalization(axis=axis, momentum=config.bn_momentum, epsilon=1e-5, center=False,
+    norm = TrainingBatchNorm if for_training else layers.BatchNormalization
+    x = norm(axis=axis, momentum=config.bn_momentum, epsilon=1e-5, center=False,
                                   scale=False, name=f"{name}_bn")(x)
     return ScaledBias(config.bias_scale, axis=axis, name=f"{name}_shift")(x)
 
 
-def conv_group(x, filters: int, name: str, config: TrainConfig, channels_first: bool):
+def conv_group(x, filters: int, name: str, config: TrainConfig, channels_first: bool, for_training: bool):
+    def norm(x, part: str):
+        return batch_norm(x, f"{name}_{part}", config, channels_first, for_training)
+
     x = conv(filters, f"{name}_conv1", channels_first)(x)
     x = layers.MaxPooling2D(2, name=f"{name}_pool", **layout(channels_first))(x)
-    x = layers.Activation("gelu", name=f"{name}_act1")(batch_norm(x, f"{name}_1", config, channels_first))
+    x = gelu(f"{name}_act1")(norm(x, "1"))
     shortcut = x
-    x = conv(filters, f"{name}_conv2", channels_first)(x)
+    x = gelu(f"{name}_act2")(norm(conv(filters, f"{name}_conv2", channels_first)(x), "2"))
     if config.convs_per_group == 2:
-        return layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", config, channels_first))
+        return x
     # airbench96's group: a third conv, and the group's pooled input added back before the last GELU,
     # so the deeper group starts out close to the shallower one.
-    x = layers.Activation("gelu", name=f"{name}_act2")(batch_norm(x, f"{name}_2", config, channels_first))
-    x = batch_norm(conv(filters, f"{name}_conv3", channels_first)(x), f"{name}_3", config, channels_first)
+    x = norm(conv(filters, f"{name}_conv3", channels_first)(x), "3")
     x = layers.Add(name=f"{name}_residual")([x, shortcut])
-    return layers.Activation("gelu", name=f"{name}_act3")(x)
+    return gelu(f"{name}_act3")(x)
 
 
 def build_model(config: TrainConfig = TrainConfig(), name: str = "cifar_edge_net",
-                channels_first: bool = False) -> keras.Model:
+                channels_first: bool = False, for_training: bool = False) -> keras.Model:
     """The network `config` describes (its widths, BatchNorm momentum, bias and logit scales); NCHW
-    inside when `channels_first` (see the module docstring), with the same uint8 NHWC input."""
+    inside when `channels_first` (see the module docstring), with the same uint8 NHWC input.  The
+    trainer's twin (`for_training`) has the same weights and trains faster (`TrainingBatchNorm`)."""
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, CHANNELS), dtype="uint8", name="image")
     x = inputs
     for layer in normalization_layers():
@@ -120,9 +162,9 @@ def build_model(config: TrainConfig = TrainConfig(), name: str = "cifar_edge_net
     x = layers.Conv2D(2 * WHITENED_DIRECTIONS, 2, padding="valid", use_bias=False, trainable=False, name="whiten",
                       **layout(channels_first))(x)
     shift = ScaledBias(config.bias_scale, axis=1 if channels_first else -1, name="whiten_shift")
-    x = layers.Activation("gelu", name="whiten_act")(shift(x))
+    x = gelu("whiten_act")(shift(x))
     for i, width in enumerate(config.widths, start=1):
-        x = conv_group(x, width, f"block{i}", config, channels_first)
+        x = conv_group(x, width, f"block{i}", config, channels_first, for_training)
     x = layers.GlobalMaxPooling2D(name="pool", **layout(channels_first))(x)
     x = layers.Dense(len(CLASSES), use_bias=False, name="head",
                      kernel_initializer=keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"))(x)

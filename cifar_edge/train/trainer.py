@@ -267,7 +267,7 @@ def train(config: TrainConfig, data: str | Path | None = None, run_dir: str | Pa
         if state:
             model = keras.models.load_model(run_dir / state["checkpoint"])
         else:
-            model = build_model(config, channels_first=trains_channels_first())
+            model = build_model(config, channels_first=trains_channels_first(), for_training=True)
             kernel = whitening_kernel(train_split.images[:config.whiten_images], config.whiten_eps)
             model.get_layer("whiten").set_weights([kernel])
             compile_for_training(model, config, total_steps)

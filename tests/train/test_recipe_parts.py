@@ -389,6 +389,34 @@ def test_the_nchw_twin_computes_what_the_nhwc_network_does_with_its_weights(conv
     assert scale > 0.01 and difference <= 1e-5 * scale
 
 
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_the_training_twin_normalises_and_updates_its_statistics_as_keras_batchnorm_does(precision):
+    """The trainer's network (fused BatchNorm, GELU in float32) trains what the saved network is: one
+    training-mode pass of each, from the same weights on the same images, gives the same outputs and
+    the same moving statistics, and the twin's weights load into the plain network one to one."""
+    from cifar_edge.train.model import TrainingBatchNorm
+    from cifar_edge.train.trainer import use_precision
+
+    config = TrainConfig(widths=(8, 16, 16), bn_momentum=0.5)
+    images = np.random.default_rng(0).integers(0, 256, (32, 32, 32, 3), dtype=np.uint8)
+    try:
+        use_precision(precision)
+        twin, plain = build_model(config, for_training=True), build_model(config)
+        assert any(isinstance(layer, TrainingBatchNorm) for layer in twin.layers)
+        assert not any(isinstance(layer, TrainingBatchNorm) for layer in plain.layers)
+        plain.set_weights(twin.get_weights())
+        outputs = [np.asarray(model(images, training=True), "float32") for model in (twin, plain)]
+    finally:
+        use_precision("float32")
+    tolerance = 1e-4 if precision == "float32" else 0.05  # bfloat16 keeps 8 bits of mantissa
+    scale = np.abs(outputs[1]).max()
+    assert scale > 0.01 and np.abs(outputs[0] - outputs[1]).max() <= tolerance * scale
+    norm = next(layer for layer in twin.layers if isinstance(layer, TrainingBatchNorm))
+    assert np.abs(keras.ops.convert_to_numpy(norm.moving_mean)).max() > 0.01  # the statistics moved...
+    for a, b in zip(twin.get_weights(), plain.get_weights()):  # ...and alike
+        np.testing.assert_allclose(a, b, rtol=1e-2 if precision != "float32" else 1e-4, atol=1e-5)
+
+
 # --------------------------------------------------------------------------- precision
 
 def test_onednn_bfloat16_keeps_a_float32_model_and_float32_turns_the_rewrite_off(real_test_split):
