@@ -17,6 +17,9 @@ network and real images, after a warm-up:
 - float32 step: the trainer's step in float32, when the trainer computes in bfloat16 (the casts'
                 cost or gain).
 
+The plain steps and the trainer step take turns, a step each (`steps_in_turns`), so that the CPU's
+drift falls on them alike; the float32 and small-batch rows time `fit` as train_speed.py does.
+
 Differences between rows are the pieces' costs: backward is plain step minus forward, the recipe's
 optimizer is trainer step minus plain step.  Keras' own per-step overhead shows in the step at a tiny
 batch (`--small-batch`), where the arithmetic is negligible.
@@ -41,7 +44,7 @@ from cifar_edge.train import make_config  # noqa: E402
 from cifar_edge.train.augment import epoch_arrays  # noqa: E402
 from cifar_edge.train.model import build_model  # noqa: E402
 from cifar_edge.train.recipe import resolve_precision  # noqa: E402
-from cifar_edge.train.trainer import trains_channels_first, use_precision  # noqa: E402
+from cifar_edge.train.trainer import compile_for_training, trains_channels_first, use_precision  # noqa: E402
 from train_speed import StepTimer, measure_trainer  # noqa: E402  (beside this script)
 
 BATCH = 1024
@@ -57,21 +60,40 @@ def gelu_in_step_precision(model: keras.Model) -> keras.Model:
     return keras.models.clone_model(model, clone_function=clone)
 
 
-def time_plain_step(precision: str, images, onehot, steps: int, warmup: int, keras_batchnorm: bool = False,
-                    step_precision_gelu: bool = False) -> float:
-    """Seconds per step of the trainer's standard network under `precision` with a plain SGD update;
-    with Keras' own BatchNorm, or GELU in `precision`, the pieces the trainer's network replaces."""
+TRAINER_STEP = "trainer step (recipe optimizer, loss)"
+
+
+def steps_in_turns(precision: str, images, onehot, rounds: int) -> dict[str, float]:
+    """Seconds per step, under `precision`, of: the trainer's standard network with a plain SGD update;
+    the same with Keras' own BatchNorm, then also with its GELU in `precision` (the pieces the trainer's
+    network replaces); and the trainer's step, with the recipe's optimizer and loss.  They take turns, a
+    step each per round, and each keeps its median: this CPU's speed drifts by a third within minutes,
+    which would fall on whichever ran last if each ran its steps in one go."""
     use_precision(precision)
-    model = build_model(make_config("standard", precision=precision), channels_first=trains_channels_first(),
-                        for_training=not keras_batchnorm)
-    if step_precision_gelu:
-        model = gelu_in_step_precision(model)
-    model.compile(keras.optimizers.SGD(0.1), keras.losses.CategoricalCrossentropy(from_logits=True))
-    timer = StepTimer(warmup, BATCH)
-    n = (steps + warmup) * BATCH
-    model.fit(images[:n], onehot[:n], batch_size=BATCH, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
+    config = make_config("standard", precision=precision)
+    trainer = build_model(config, channels_first=trains_channels_first(), for_training=True)
+    compile_for_training(trainer, config, total_steps=10_000)
+    plain = {"plain step (forward, backward, SGD)": build_model(config, channels_first=trains_channels_first(),
+                                                                 for_training=True),
+             "  the same with Keras' BatchNorm": build_model(config, channels_first=trains_channels_first())}
+    if precision != "float32":
+        plain[f"  and its GELU in {precision.removeprefix('mixed_')}"] = gelu_in_step_precision(
+            plain["  the same with Keras' BatchNorm"])
+    for model in plain.values():
+        model.compile(keras.optimizers.SGD(0.1), keras.losses.CategoricalCrossentropy(from_logits=True))
+    models = {**plain, TRAINER_STEP: trainer}
+    batch, labels = images[:BATCH], onehot[:BATCH]
+    for model in models.values():
+        for _ in range(2):  # tracing and first-call costs
+            model.train_on_batch(batch, labels)
+    times = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.train_on_batch(batch, labels)
+            times[name].append(time.perf_counter() - start)
     use_precision("float32")
-    return BATCH / timer.images_per_s()
+    return {name: float(np.median(seconds)) for name, seconds in times.items()}
 
 
 def time_trainer_step(split, precision: str, batch: int, steps: int, warmup: int) -> float:
@@ -118,19 +140,14 @@ def main() -> None:
     rows = {
         "input (NumPy augmentation)": time_input(train),
         "forward (inference pass)": time_forward(precision, images, args.steps, args.warmup),
-        "plain step (forward, backward, SGD)": time_plain_step(precision, images, onehot, args.steps, args.warmup),
-        "  the same with Keras' BatchNorm": time_plain_step(precision, images, onehot, args.steps, args.warmup,
-                                                            keras_batchnorm=True),
-        "trainer step (recipe optimizer, loss)": time_trainer_step(train, precision, BATCH, args.steps, args.warmup),
+        **steps_in_turns(precision, images, onehot, rounds=args.steps * 2),
     }
     if precision != "float32":
-        rows[f"  and its GELU in {precision.removeprefix('mixed_')}"] = time_plain_step(
-            precision, images, onehot, args.steps, args.warmup, keras_batchnorm=True, step_precision_gelu=True)
         rows["trainer step in float32"] = time_trainer_step(train, "float32", BATCH, args.steps, args.warmup)
     small = time_trainer_step(train, precision, args.small_batch, 20, 5)
     rows[f"Keras per-step overhead (batch {args.small_batch})"] = small
 
-    trainer = rows["trainer step (recipe optimizer, loss)"]
+    trainer = rows[TRAINER_STEP]
     result = {"precision": precision, "batch": BATCH, "seconds_per_step": {k: round(v, 4) for k, v in rows.items()},
               "machine": provenance.machine_info()}
     if args.json:
@@ -143,8 +160,11 @@ def main() -> None:
     plain, forward = rows["plain step (forward, backward, SGD)"], rows["forward (inference pass)"]
     print(f"\nso: backward ≈ {(plain - forward) * 1000:.0f} ms, the recipe's optimizer and loss ≈ "
           f"{(trainer - plain) * 1000:.0f} ms, input {rows['input (NumPy augmentation)'] * 1000:.0f} ms per step")
+    keras_layers = list(rows)[list(rows).index("  the same with Keras' BatchNorm") + (precision != "float32")]
+    print(f"the trainer's BatchNorm and GELU: its plain step {rows[keras_layers] / plain:.2f}x as fast as with "
+          f"Keras' own layers")
     print(f"measured here: {provenance.describe_machine(result['machine'])}; {args.steps} timed steps after "
-          f"{args.warmup} per row")
+          f"{args.warmup} per row, the four steps' rows from plain to trainer the median of {args.steps * 2} steps each, taken in turns")
 
 
 if __name__ == "__main__":
