@@ -45,7 +45,7 @@ from cifar_edge.train.augment import epoch_arrays  # noqa: E402
 from cifar_edge.train.model import build_model  # noqa: E402
 from cifar_edge.train.recipe import resolve_precision  # noqa: E402
 from cifar_edge.train.trainer import compile_for_training, trains_channels_first, use_precision  # noqa: E402
-from train_speed import StepTimer, measure_trainer  # noqa: E402  (beside this script)
+from train_speed import measure_trainer  # noqa: E402  (beside this script)
 
 BATCH = 1024
 
@@ -160,7 +160,8 @@ def main() -> None:
     plain, forward = rows["plain step (forward, backward, SGD)"], rows["forward (inference pass)"]
     print(f"\nso: backward ≈ {(plain - forward) * 1000:.0f} ms, the recipe's optimizer and loss ≈ "
           f"{(trainer - plain) * 1000:.0f} ms, input {rows['input (NumPy augmentation)'] * 1000:.0f} ms per step")
-    keras_layers = list(rows)[list(rows).index("  the same with Keras' BatchNorm") + (precision != "float32")]
+    names = list(rows)
+    keras_layers = names[names.index(TRAINER_STEP) - 1]  # steps_in_turns' last plain step: all of Keras' layers back
     print(f"the trainer's BatchNorm and GELU: its plain step {rows[keras_layers] / plain:.2f}x as fast as with "
           f"Keras' own layers")
     print(f"measured here: {provenance.describe_machine(result['machine'])}; {args.steps} timed steps after "

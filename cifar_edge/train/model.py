@@ -124,8 +124,7 @@ def conv(filters: int, name: str, channels_first: bool) -> layers.Conv2D:
 def batch_norm(x, name: str, config: TrainConfig, channels_first: bool, for_training: bool = False):
     axis = 1 if channels_first else -1
     norm = TrainingBatchNorm if for_training else layers.BatchNormalization
-    x = norm(axis=axis, momentum=config.bn_momentum, epsilon=1e-5, center=False,
-                                  scale=False, name=f"{name}_bn")(x)
+    x = norm(axis=axis, momentum=config.bn_momentum, epsilon=1e-5, center=False, scale=False, name=f"{name}_bn")(x)
     return ScaledBias(config.bias_scale, axis=axis, name=f"{name}_shift")(x)
 
 
