@@ -11,6 +11,8 @@ import json
 import statistics
 from pathlib import Path
 
+from cifar_edge.train.recipe import TrainConfig
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -18,7 +20,9 @@ def main() -> None:
     args = parser.parse_args()
 
     runs = [json.loads((run / "metrics.json").read_text()) for run in args.runs]
-    configs = {json.dumps({k: v for k, v in m["config"].items() if k != "seed"}, sort_keys=True) for m in runs}
+    # The recipe is the knobs, whatever preset named them; knobs added since a run take their defaults.
+    configs = {json.dumps({k: v for k, v in TrainConfig.from_dict(m["config"]).to_dict().items()
+                           if k not in ("seed", "preset")}, sort_keys=True) for m in runs}
     if len(configs) != 1:
         raise SystemExit("the runs differ in more than their seed: their spread says nothing about seeds")
 

@@ -70,6 +70,42 @@ def test_seed_spread_refuses_runs_scored_on_different_data(tmp_path):
     assert run.returncode != 0 and "different test data" in run.stderr
 
 
+def test_the_step_timer_times_from_the_first_timed_step_so_one_step_is_enough(monkeypatch):
+    import train_speed
+
+    # One warm-up step, then one timed step that starts at 1.5 s and ends at 3.5 s: 1024 images in 2 s.
+    clock = iter([1.0, 1.5, 3.5])
+    monkeypatch.setattr(train_speed.time, "perf_counter", lambda: next(clock))
+    timer = train_speed.StepTimer(warmup=1, batch_size=1024)
+    for batch in range(2):
+        timer.on_train_batch_begin(batch)
+        timer.on_train_batch_end(batch)
+    assert timer.images_per_s() == 512
+    with pytest.raises(ValueError, match="no step ran after the 3 warm-up steps"):
+        train_speed.StepTimer(warmup=3, batch_size=1024).images_per_s()
+
+
+def test_seed_spread_takes_one_recipe_under_any_preset_name_and_refuses_two(tmp_path):
+    """The recipe is the knobs: a run recorded before a knob existed, or under the preset's earlier name,
+    is the same recipe; another learning rate is not."""
+    def record(name, seed, **config):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps(
+            {"data": {"sha256": "1" * 64}, "test_images": 10_000, "seed": seed, "epochs": 2, "test_accuracy": 0.9,
+             "test_accuracy_flip_tta": 0.91, "val_accuracy": 0.9, "train_wall_seconds": 60,
+             "config": {"widths": [8, 16, 16], "seed": seed, **config}}))
+        return str(tmp_path / name)
+
+    same = [record("a", 0, preset="airbench96"), record("b", 1, preset="best", teacher_views=0)]
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "seed_spread.py"), *same],
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and "2 runs of one recipe" in run.stdout, run.stderr
+    other = record("c", 2, preset="best", lr=0.5)
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "seed_spread.py"), *same, other],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and "differ in more than their seed" in run.stderr
+
+
 @pytest.mark.parametrize("script", sorted((REPO / "benchmarks").glob("*.py")), ids=lambda p: p.name)
 def test_every_benchmark_script_explains_itself(script):
     """Each script opens with a docstring that says what it measures and the command that runs it."""
