@@ -2,15 +2,15 @@
 the teacher(s), side by side in one script on one machine: accuracy, wall time, images/s, and the time
 the teachers took to answer.
 
-    python benchmarks/distillation.py --teacher runs/best --data ../shared/data/cifar-10-python.tar.gz
-    python benchmarks/distillation.py --teacher runs/best,runs/long --preset fast --epochs 8
+    python benchmarks/distillation.py --teacher runs/wide --data ../shared/data/cifar-10-python.tar.gz
+    python benchmarks/distillation.py --teacher runs/wide,runs/long --preset fast --epochs 8
 
 Both students train into RUNS/<preset>-<epochs>ep/{plain,distilled} and resume after a kill (finished
 ones are reused).  `--reuse` names finished runs trained elsewhere, such as `make trainings`' runs/robust
 and runs/distilled: one whose recorded recipe is exactly a student's (preset name aside) stands in for it,
 so the comparison costs no training twice:
 
-    python benchmarks/distillation.py --preset robust --teacher runs/best --reuse runs/robust,runs/distilled
+    python benchmarks/distillation.py --preset robust --teacher runs/wide --reuse runs/robust,runs/distilled
 
 `--teacher-views K[,K...]` adds a student per K, taught from teacher answers kept for K augmented views and
 replayed (`cifar-edge train --teacher-views`), against the one whose teachers answer every epoch: what

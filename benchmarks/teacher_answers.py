@@ -1,7 +1,7 @@
 """How fast a distilled run's teachers answer, and how much their answers change, in float32 against
 bfloat16, side by side in one run on the same augmented training images.
 
-    python benchmarks/teacher_answers.py --teacher runs/airbench96,runs/best --data ../shared/data/cifar-10-python.tar.gz
+    python benchmarks/teacher_answers.py --teacher runs/airbench96,runs/wide --data ../shared/data/cifar-10-python.tar.gz
 
 A teacher's forward pass over an epoch costs about as much as the student's training steps over it
 (`benchmarks/distillation.py`: 6.7 of 14.1 minutes), so its precision matters.  A saved model computes

@@ -649,12 +649,12 @@ BREAKS: list[Break] = [
           "an option's help edited without regenerating the CLI reference (docs/cli.md)"),
 
     # ------------------------------------------------------------------ recipe: presets and options
-    Break("best_preset_runs_longer", "cifar_edge/train/recipe.py",
+    Break("wide_preset_runs_longer", "cifar_edge/train/recipe.py",
           "dict(widths=(128, 384, 384), epochs=14)", "dict(widths=(128, 384, 384), epochs=20)",
           (f"{RECIPE}::test_presets_exist_and_grow_in_cost",
            f"{README}::test_every_committed_run_records_a_command_that_reproduces_it"),
-          "the best preset's epochs changed (it now costs more than long, and its committed run's "
-          "command no longer reproduces it)"),
+          "the wide preset's epochs changed (it now costs more than long, and its committed runs' "
+          "commands no longer reproduce them)"),
     Break("none_overrides_the_preset", "cifar_edge/train/recipe.py",
           "**{k: v for k, v in overrides.items() if v is not None})", "**overrides)",
           (f"{RECIPE}::test_any_option_overrides_a_preset_and_none_keeps_it",),

@@ -1,7 +1,7 @@
 """Knowledge distillation (Hinton, Vinyals & Dean, 2015): a small student network learns from the
 labels and from the softened predictions of larger, finished runs, its teachers.
 
-    cifar-edge train --preset standard --teacher runs/best --distill-weight 0.5 --temperature 2
+    cifar-edge train --preset standard --teacher runs/wide --distill-weight 0.5 --temperature 2
 
 Each epoch the trainer asks the teachers about exactly the augmented images the student will see
 (`soft_targets`), so flips, shifts and noise match, and hands `fit` the labels and those predictions

@@ -150,20 +150,20 @@ _PRESET_TABLE = {
     "fast": ("the standard network, 12 epochs",
              dict(epochs=12)),
     "standard": ("30 epochs: what `make run` trains", dict(epochs=30)),
-    "best": ("airbench95's wider 128-384-384 network, 14 epochs: 2.5x standard's multiply-adds",
-             dict(widths=(128, 384, 384), epochs=14)),
-    "airbench96": ("airbench96's network and recipe (its June 2024 update): 128-512-512 with three convolutions "
-                   "per group and a residual over the last two, 31 epochs, 4-pixel shifts, 12-pixel cutout, "
-                   "warm-up over a tenth of the steps and decay to zero, lr x 0.78, torch's default BatchNorm momentum: "
-                   "4.4x best's compute, for a GPU",
-                   dict(widths=(128, 512, 512), convs_per_group=3, epochs=31, translate=4, cutout=12, lr=1.174,
-                        lr_peak_at=0.1, lr_end=0.0, bn_momentum=0.9)),
+    "wide": ("airbench95's wider 128-384-384 network, 14 epochs: 2.5x standard's multiply-adds; the released "
+             "model's teachers", dict(widths=(128, 384, 384), epochs=14)),
+    "best": ("the most accurate recipe here: airbench96's network and recipe (its June 2024 update), 128-512-512 "
+             "with three convolutions per group and a residual over the last two, 31 epochs, 4-pixel shifts, "
+             "12-pixel cutout, warm-up over a tenth of the steps and decay to zero, lr x 0.78, torch's default "
+             "BatchNorm momentum: 4.4x wide's compute, a GPU's minute, hours on a 2-core CPU",
+             dict(widths=(128, 512, 512), convs_per_group=3, epochs=31, translate=4, cutout=12, lr=1.174,
+                  lr_peak_at=0.1, lr_end=0.0, bn_momentum=0.9)),
     "long": ("standard's network (the 2 MB int8 file), 40 epochs, 8-pixel cutout against the overfitting "
              "longer training brings", dict(epochs=40, cutout=8)),
-    "distilled": ("robust's network, epochs and noise, also taught by the finished `best` run (runs/best), "
+    "distilled": ("robust's network, epochs and noise, also taught by the finished `wide` run (runs/wide), "
                   "which answers on each image before its noise: the camera's 2 MB int8 file with some of the "
                   "wider network's accuracy",
-                  dict(epochs=20, noise_fraction=0.25, teacher=("runs/best",))),
+                  dict(epochs=20, noise_fraction=0.25, teacher=("runs/wide",))),
     "robust": ("standard's network, 20 epochs, a quarter of the training images given sensor noise: the "
                "model for a camera (benchmarks/robust_training.py chose the share on corrupted validation images)",
                dict(epochs=20, noise_fraction=0.25)),

@@ -98,7 +98,7 @@ def fake_export(folder, val_accuracy, int8_bytes, data_sha="a" * 64):
 
 def test_the_mca_floor_scores_only_candidates_within_the_size_budget(tmp_path):
     small = fake_export(tmp_path / "standard", 0.940, 2_020_000)
-    too_big = fake_export(tmp_path / "best", 0.955, 4_700_000)
+    too_big = fake_export(tmp_path / "wide", 0.955, 4_700_000)
     scored = []
     chosen, rows = choose_by_validation([small, too_big], max_mb=2.5, min_val_mca=0.8,
                                         val_mca_of=lambda run: scored.append(run) or 0.85)
@@ -109,7 +109,7 @@ def test_the_mca_floor_scores_only_candidates_within_the_size_budget(tmp_path):
 def test_the_release_is_chosen_on_validation_within_the_size_budget(tmp_path):
     small = fake_export(tmp_path / "standard", 0.940, 2_020_000)
     smaller_better = fake_export(tmp_path / "long", 0.945, 2_020_000)
-    too_big = fake_export(tmp_path / "best", 0.955, 4_700_000)
+    too_big = fake_export(tmp_path / "wide", 0.955, 4_700_000)
     chosen, rows = choose_by_validation([small, too_big, smaller_better], max_mb=2.5)
     assert chosen == smaller_better
     assert [row["chosen"] for row in rows] == [False, False, True]

@@ -144,7 +144,7 @@ def test_teacher_views_need_a_teacher_and_a_count():
     with pytest.raises(CifarEdgeError, match="without a teacher"):
         make_config("smoke", teacher_views=4)
     with pytest.raises(CifarEdgeError, match="got -1"):
-        make_config("smoke", teacher=("runs/best",), teacher_views=-1)
+        make_config("smoke", teacher=("runs/wide",), teacher_views=-1)
 
 
 def test_with_teacher_views_the_teacher_answers_each_view_once_even_across_a_resume(smoke_run, real_archive, tmp_path):

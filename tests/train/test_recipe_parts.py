@@ -22,22 +22,22 @@ from cifar_edge.train.optim import LookaheadSGD, TriangularSchedule
 # --------------------------------------------------------------------------- presets and options
 
 def test_presets_exist_and_grow_in_cost():
-    assert list(PRESETS) == ["smoke", "fast", "standard", "best", "airbench96", "long", "distilled", "robust"]
+    assert list(PRESETS) == ["smoke", "fast", "standard", "wide", "best", "long", "distilled", "robust"]
     costs = [p.epochs * p.convs_per_group * p.widths[1] ** 2 * (p.train_limit or 50000)
-             for p in (PRESETS[name] for name in ("smoke", "fast", "standard", "best", "long", "airbench96"))]
+             for p in (PRESETS[name] for name in ("smoke", "fast", "standard", "wide", "long", "best"))]
     assert costs == sorted(costs)
-    # airbench96: its network (three convolutions a group) and its schedule, which decays to zero
-    airbench96 = PRESETS["airbench96"]
-    assert (airbench96.widths, airbench96.convs_per_group, airbench96.epochs) == ((128, 512, 512), 3, 31)
-    assert (airbench96.lr_peak_at, airbench96.lr_end, airbench96.cutout, airbench96.translate) == (0.1, 0.0, 12, 4)
+    # best: airbench96's network (three convolutions a group) and its schedule, which decays to zero
+    best = PRESETS["best"]
+    assert (best.widths, best.convs_per_group, best.epochs) == ((128, 512, 512), 3, 31)
+    assert (best.lr_peak_at, best.lr_end, best.cutout, best.translate) == (0.1, 0.0, 12, 4)
     # robust: standard's recipe at 20 epochs (standard's length before it grew to 30), a quarter of its images noisy
     assert PRESETS["robust"].epochs == 20
     assert dataclasses.replace(PRESETS["robust"], preset="standard", noise_fraction=0.0,
                                epochs=PRESETS["standard"].epochs) == PRESETS["standard"]
     assert PRESETS["robust"].noise_fraction == 0.25
-    # distilled: robust's recipe (the release is the camera's model), plus the best run as its teacher
+    # distilled: robust's recipe (the release is the camera's model), plus the wide run as its teacher
     assert dataclasses.replace(PRESETS["distilled"], preset="robust", teacher=()) == PRESETS["robust"]
-    assert PRESETS["distilled"].teacher == ("runs/best",)
+    assert PRESETS["distilled"].teacher == ("runs/wide",)
 
 
 def test_any_option_overrides_a_preset_and_none_keeps_it():
@@ -70,7 +70,7 @@ def test_the_recorded_command_names_the_preset_and_what_differs():
     assert command_for(make_config("standard")) == "cifar-edge train --preset standard"
     assert command_for(make_config("standard", seed=2, widths=(32, 64, 64))) == \
         "cifar-edge train --preset standard --widths 32,64,64 --seed 2"
-    assert command_for(make_config("best", epochs=3)) == "cifar-edge train --preset best --epochs 3"
+    assert command_for(make_config("wide", epochs=3)) == "cifar-edge train --preset wide --epochs 3"
     # Equal to another preset's values, it still names the preset it came from.
     assert command_for(make_config("fast", epochs=20)) == "cifar-edge train --preset fast --epochs 20"
 

@@ -160,7 +160,7 @@ def test_cli_errors_are_one_line_without_traceback(args, message):
 def test_the_real_command_reports_an_error_in_one_line():
     result = cli_process("train", "--preset", "nope")
     assert result.returncode == 1 and result.stderr == "error: unknown preset 'nope'; choose one of smoke, " \
-        "fast, standard, best, airbench96, long, distilled, robust\n"
+        "fast, standard, wide, best, long, distilled, robust\n"
 
 
 def test_cli_data_info_reports_counts_and_sha(real_archive):
