@@ -11,7 +11,7 @@ import json
 import statistics
 from pathlib import Path
 
-from cifar_edge.train.recipe import TrainConfig
+from cifar_edge.train.recipe import TrainConfig, changed_knobs
 
 
 def main() -> None:
@@ -20,10 +20,9 @@ def main() -> None:
     args = parser.parse_args()
 
     runs = [json.loads((run / "metrics.json").read_text()) for run in args.runs]
-    # The recipe is the knobs, whatever preset named them; knobs added since a run take their defaults.
-    configs = {json.dumps({k: v for k, v in TrainConfig.from_dict(m["config"]).to_dict().items()
-                           if k not in ("seed", "preset")}, sort_keys=True) for m in runs}
-    if len(configs) != 1:
+    # One recipe: the same knobs whatever preset named them (changed_knobs), those added since a run at their defaults.
+    configs = [TrainConfig.from_dict(m["config"]) for m in runs]
+    if any(set(changed_knobs(configs[0], config)) - {"seed"} for config in configs[1:]):
         raise SystemExit("the runs differ in more than their seed: their spread says nothing about seeds")
 
     data = {(m["data"]["sha256"], m["test_images"]) for m in runs}
