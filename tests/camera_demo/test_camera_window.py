@@ -56,4 +56,6 @@ def test_window_shows_the_frames_and_closes_cleanly(display, real_test_split, tm
     assert "Traceback" not in stderr and "cv2.error" not in stderr
     assert len(lines.read_text().splitlines()) == 90
     # On the screen: a frame, not just an empty window: the overlay's green confidence bar is there.
+    # Under heavy CPU load this fails in about one run in five, with the window mapped and black: the GUI
+    # wheel's Qt loses the window's MapNotify and never paints (README, "A known fault of the GUI OpenCV").
     assert seen > 100, "no frame with its overlay on the screen"
