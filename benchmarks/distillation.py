@@ -14,7 +14,11 @@ so the comparison costs no training twice:
 
 `--teacher-views K[,K...]` adds a student per K, taught from teacher answers kept for K augmented views and
 replayed (`cifar-edge train --teacher-views`), against the one whose teachers answer every epoch: what
-caching the answers saves, and what it costs in accuracy.  `--train-limit N` trains all of them on the
+caching the answers saves, and what it costs in accuracy.  `--no-live` leaves that one out, and the first
+K-view student is the taught one:
+
+    python benchmarks/distillation.py --preset long --noise-fraction 0.15 --teacher runs/airbench96_seed1 \
+        --teacher-views 10 --no-live --reuse runs/distilled_best  `--train-limit N` trains all of them on the
 first N training images, a smaller check for a CPU.
 
 The choice between them is made on validation accuracy; test accuracy is printed for the record.  Hours
@@ -42,11 +46,18 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--preset", default="standard", help="The student's recipe.")
     parser.add_argument("--epochs", type=int, default=None, help="Override the preset's epochs.")
+    parser.add_argument("--cutout", type=int, default=None, help="Override the preset's cutout size.")
+    parser.add_argument("--noise-fraction", type=float, default=None,
+                        help="Override the preset's share of noised training images.")
     parser.add_argument("--distill-weight", type=float, default=None)
     parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--teacher-views", type=view_counts, default=[],
                         help="Also train the taught student with the teachers' answers kept for this many views "
                              "(comma-separated: one student each).")
+    parser.add_argument("--no-live", dest="live", action="store_false",
+                        help="Leave out the student whose teachers answer every epoch (on a CPU their answers cost "
+                             "more than the student's training): the first --teacher-views student is then the "
+                             "taught one compared with the plain student.")
     parser.add_argument("--train-limit", type=int, default=None, help="Train on the first N training images.")
     parser.add_argument("--runs", type=Path, default=Path("runs/distillation"))
     parser.add_argument("--reuse", default="", help="Finished run folders, comma-separated, that stand in for "
@@ -59,11 +70,14 @@ def main() -> None:
     from cifar_edge.train.recipe import TrainConfig, changed_knobs, parse_runs
     from cifar_edge.train.trainer import train
 
-    plain = make_config(args.preset, epochs=args.epochs, teacher=(), train_limit=args.train_limit)
-    taught = make_config(args.preset, epochs=args.epochs, teacher=parse_runs(args.teacher),
-                         distill_weight=args.distill_weight, temperature=args.temperature,
-                         train_limit=args.train_limit, teacher_views=0)
-    students = [("plain", plain), ("distilled", taught),
+    if not args.live and not args.teacher_views:
+        raise SystemExit("--no-live leaves no taught student: name one with --teacher-views K")
+    recipe = dict(epochs=args.epochs, cutout=args.cutout, noise_fraction=args.noise_fraction,
+                  train_limit=args.train_limit)
+    plain = make_config(args.preset, teacher=(), **recipe)
+    taught = make_config(args.preset, teacher=parse_runs(args.teacher), distill_weight=args.distill_weight,
+                         temperature=args.temperature, teacher_views=0, **recipe)
+    students = [("plain", plain), *([("distilled", taught)] if args.live else []),
                 *((f"{k} views", replace(taught, teacher_views=k)) for k in args.teacher_views)]
     finished = [json.loads((Path(run) / "metrics.json").read_text()) for run in parse_runs(args.reuse)]
     folder = f"{args.preset}-{plain.epochs}ep" + (f"-{args.train_limit}img" if args.train_limit else "")
@@ -79,8 +93,10 @@ def main() -> None:
         raise SystemExit("the students were trained on different data archives: not comparable")
 
     teachers = rows[1][2]["teachers"]
+    overrides = "".join(f", {name} {value}" for name, value in
+                        (("cutout", args.cutout), ("noise fraction", args.noise_fraction)) if value is not None)
     print(f"student: --preset {args.preset}, widths {'-'.join(map(str, plain.widths))}, {plain.epochs} epochs"
-          + (f" on the first {plain.train_limit:,} training images" if plain.train_limit else "") + "; "
+          + overrides + (f" on the first {plain.train_limit:,} training images" if plain.train_limit else "") + "; "
           f"teacher(s): " + ", ".join(f"{t['run']} ({t['test_accuracy']:.2%})" for t in teachers)
           + f"; distill weight {taught.distill_weight}, temperature {taught.temperature}")
     # Where the students trained, from their records: a reused run may come from another machine (a GPU).
@@ -95,7 +111,9 @@ def main() -> None:
     gain = (rows[1][2]["val_accuracy"] - rows[0][2]["val_accuracy"]) * 100
     cost = rows[1][2]["train_wall_seconds"] / rows[0][2]["train_wall_seconds"]
     print(f"distillation: {gain:+.2f} pp validation accuracy for {cost:.2f}x the training wall time "
-          "(teacher answers included)")
+          "(teacher answers included" + ("" if args.live else f"; kept for {args.teacher_views[0]} views") + ")")
+    if not args.live:
+        return
     live = rows[1][2]
     for k, (_, _, kept) in zip(args.teacher_views, rows[2:]):
         print(f"teacher answers kept for {k} views against asked every epoch: "

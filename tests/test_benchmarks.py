@@ -166,6 +166,16 @@ def test_distillation_prints_the_student_without_and_with_its_teacher(smoke_run,
     kept = json.loads((tmp_path / "runs" / "smoke-2ep" / "1_views" / "metrics.json").read_text())
     assert kept["config"]["teacher_views"] == 1 and any(line.startswith("1 views ") for line in lines)
     assert lines[-1].startswith("teacher answers kept for 1 views against asked every epoch: ")
+    # Without the live student the kept-view one is the taught one (both finished above: nothing retrains).
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "distillation.py"), "--data", str(real_archive),
+                          "--preset", "smoke", "--teacher", str(run_dir), "--runs", str(tmp_path / "runs"),
+                          "--reuse", str(run_dir), "--teacher-views", "1", "--no-live", "--no-progress"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert not any(line.startswith("distilled ") for line in lines) and "epoch 1/2" not in run.stdout
+    assert lines[-1].startswith("distillation: ") and lines[-1].endswith("; kept for 1 views)")
+    assert f"{kept['val_accuracy']:.2%}" in next(line for line in lines if line.startswith("1 views "))
 
 
 def test_teacher_answers_times_both_precisions_and_measures_what_bfloat16_changes(smoke_run, real_archive):
