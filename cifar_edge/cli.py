@@ -253,23 +253,36 @@ def release(
                                                 "run, minutes each, and saved in its val_robustness.json."),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
     force: bool = typer.Option(False, help="Replace an existing release."),
+    ignore_released: bool = typer.Option(False, help="Choose among the named exports only. Without it the model "
+                                         "already released in --out competes too, on the validation scores its "
+                                         "card recorded, and stays unless a candidate beats it."),
 ):
     """Publish a scored export as the shipped model: the int8 TFLite and ONNX files and the float ONNX one, plus
     model_card.json and MODEL_CARD.md (training command, hardware, accuracy of every format).
     Among several exports the choice is made on validation images, never on the test set."""
+    from cifar_edge.export.exporter import CARD
     from cifar_edge.export.release import choose_by_validation, release as run_release
+    from cifar_edge.files import read_json
     from cifar_edge.robustness.validation import validation_robustness
 
+    released_card = None if ignore_released or not (out / CARD).is_file() else read_json(out / CARD)
     export_dir, candidates = choose_by_validation(export_dirs, max_mb, min_val_mca,
-                                                  lambda run_dir: validation_robustness(run_dir, data)["mca"])
+                                                  lambda run_dir: validation_robustness(run_dir, data)["mca"],
+                                                  released_card)
     if len(candidates) > 1 or min_val_mca is not None:
         mca_header = f"{'val mCA':>9}" if min_val_mca is not None else ""
-        typer.echo(f"{'export':<28}{'validation':>11}{mca_header}{'int8 MB':>9}")
+        width = max(28, *(len(row["export"]) + 2 for row in candidates))
+        typer.echo(f"{'export':<{width}}{'validation':>11}{mca_header}{'int8 MB':>9}")
         for row in candidates:
             mca = ""
             if min_val_mca is not None:  # a candidate over the size budget is not scored: —
                 mca = f"{row['val_mca']:>9.2%}" if row.get("val_mca") is not None else f"{'—':>9}"
-            typer.echo(f"{row['export']:<28}{row['val_accuracy']:>11.2%}{mca}{row['int8_mb'] or 0:>9.2f}  {row['outcome']}")
+            typer.echo(f"{row['export']:<{width}}{row['val_accuracy']:>11.2%}{mca}{row['int8_mb'] or 0:>9.2f}  "
+                       f"{row['outcome']}")
+    if export_dir is None:
+        typer.echo(f"the model released from {released_card['released_from']} stays: no candidate beats its "
+                   f"validation accuracy; {out} is unchanged (--ignore-released chooses among the named exports only)")
+        return
     card = run_release(export_dir, out=out, force=force,
                        choice={"max_mb": max_mb, "min_val_mca": min_val_mca, "candidates": candidates})
     for entry in card["files"].values():

@@ -47,14 +47,32 @@ def training_record(card: dict) -> dict | None:
             "teachers": metrics.get("teachers")}
 
 
+def released_row(released_card: dict | None, export_dirs: list[str | Path]) -> dict | None:
+    """The model already released, as a candidate row read from its card (`chosen_among` recorded its
+    validation scores), so a new export must beat it, not only the exports that happen to be on this
+    machine.  None when there is no release, it is among `export_dirs` anyway, or its card recorded no
+    choice (a release made before the cards kept one)."""
+    if not released_card or not released_card.get("chosen_among"):
+        return None
+    if any(Path(d) == Path(released_card["released_from"]) for d in export_dirs):
+        return None
+    chosen = next((row for row in released_card["chosen_among"]["candidates"] if row["chosen"]), None)
+    if chosen is None:
+        return None
+    return {**{k: v for k, v in chosen.items() if k not in ("chosen", "outcome", "robust")},
+            "export": f"{released_card['released_from']} (released)", "released": True}
+
+
 def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELEASE_MB, min_val_mca: float | None = None,
-                         val_mca_of: Callable[[Path], float] | None = None) -> tuple[Path, list[dict]]:
+                         val_mca_of: Callable[[Path], float] | None = None,
+                         released_card: dict | None = None) -> tuple[Path | None, list[dict]]:
     """The export to release among several: the highest validation accuracy (held-out training
     images, never the test set, which would make the released figures optimistic) among those whose
     int8 file fits `max_mb` and, given `min_val_mca`, whose model keeps that mean accuracy on the
     corrupted validation images (a camera's frames are noisy, blurred, dim), which `val_mca_of(run
-    folder)` measures (`robustness.validation`).  Returns it and one row per candidate, whose `outcome`
-    says why each lost."""
+    folder)` measures (`robustness.validation`).  Given the current release's card, that model competes
+    too, on the scores its card recorded: None is returned when it stays best.  Returns the winner and
+    one row per candidate, whose `outcome` says why each lost."""
     rows = []
     for export_dir in map(Path, export_dirs):
         if not (export_dir / CARD).is_file():
@@ -71,10 +89,16 @@ def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELE
     if len({row["data_sha256"] for row in rows}) > 1:
         raise CifarEdgeError("the candidates were trained on different data; their validation accuracies "
                              "do not compare")
+    incumbent = released_row(released_card, export_dirs)
+    # A release made on other data, or before the size budget or mCA floor it would now be held to, does
+    # not compare: any candidate that passes replaces it.
+    if incumbent and incumbent["data_sha256"] == rows[0]["data_sha256"] and incumbent["int8_mb"] <= max_mb \
+            and (min_val_mca is None or (incumbent.get("val_mca") or 0) >= min_val_mca):
+        rows.append({**incumbent, "fits": True, **({} if min_val_mca is None else {"robust": True})})
     if min_val_mca is not None:
         # Only a file within the budget can win; scoring a wider network on the ninety corrupted
         # validation sets costs minutes and decides nothing.
-        for row in (row for row in rows if row["fits"]):
+        for row in (row for row in rows if row["fits"] and not row.get("released")):
             if row["model"] is None:
                 raise CifarEdgeError(f"{row['export']} does not name the model it was exported from")
             row["val_mca"] = val_mca_of(Path(row["model"]).parent)
@@ -86,13 +110,15 @@ def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELE
                              + ", ".join(f"{row['export']} ({row['int8_mb']} MB"
                                          + ("" if "val_mca" not in row else f", mCA {row['val_mca']:.1%}") + ")"
                                          for row in rows))
-    winner = max(fitting, key=lambda row: row["val_accuracy"])
+    # On a tie the release stays: replacing it would change the shipped files for nothing.
+    winner = max(fitting, key=lambda row: (row["val_accuracy"], bool(row.get("released"))))
     for row in rows:
         row["chosen"] = row is winner
-        row["outcome"] = ("released" if row["chosen"] else f"over {max_mb} MB" if not row["fits"]
+        row["outcome"] = (("kept" if row.get("released") else "released") if row["chosen"]
+                          else f"over {max_mb} MB" if not row["fits"]
                           else f"mCA under {min_val_mca:.1%}" if not row.get("robust", True)
                           else "lower validation accuracy")
-    return Path(winner["export"]), rows
+    return (None if winner.get("released") else Path(winner["export"])), rows
 
 
 def latency_line(compare: dict) -> str:

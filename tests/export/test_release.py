@@ -116,6 +116,37 @@ def test_the_release_is_chosen_on_validation_within_the_size_budget(tmp_path):
     assert [row["fits"] for row in rows] == [True, False, True]
 
 
+def released_card(export, val_accuracy, val_mca=0.85, int8_mb=2.02, data_sha="a" * 64):
+    """A release's card as `cifar-edge release` wrote it, holding only what the choice reads."""
+    row = {"export": export, "val_accuracy": val_accuracy, "int8_mb": int8_mb, "data_sha256": data_sha,
+           "fits": True, "model": None, "val_mca": val_mca, "robust": True, "chosen": True, "outcome": "released"}
+    return {"released_from": export, "chosen_among": {"max_mb": 2.5, "min_val_mca": 0.82, "candidates": [row]}}
+
+
+def test_the_released_model_stays_unless_a_candidate_beats_it_on_validation(tmp_path):
+    here = fake_export(tmp_path / "here", 0.9415, 2_020_000)  # the run whose export is on this machine
+    better = fake_export(tmp_path / "better", 0.951, 2_020_000)
+    card = released_card("exports/distilled_long", 0.9495)
+    chosen, rows = choose_by_validation([here], released_card=card)
+    assert chosen is None and [row["outcome"] for row in rows] == ["lower validation accuracy", "kept"]
+    assert rows[1]["export"] == "exports/distilled_long (released)"
+    chosen, rows = choose_by_validation([here, better], released_card=card)
+    assert chosen == better and rows[2]["outcome"] == "lower validation accuracy"
+    # a tie keeps the shipped files
+    assert choose_by_validation([fake_export(tmp_path / "tie", 0.9495, 2_020_000)], released_card=card)[0] is None
+    # the release competes under today's mCA floor, on the score its card recorded: nothing is rescored
+    chosen, rows = choose_by_validation([here], min_val_mca=0.82, val_mca_of=lambda run: 0.83, released_card=card)
+    assert chosen is None and rows[1]["val_mca"] == 0.85
+    # a release that does not compare is replaced by any candidate that passes: other data, a floor it misses
+    for other in (released_card("exports/old", 0.96, data_sha="b" * 64), released_card("exports/old", 0.96, 0.70)):
+        chosen, rows = choose_by_validation([here], min_val_mca=0.82, val_mca_of=lambda run: 0.83,
+                                            released_card=other)
+        assert chosen == here and len(rows) == 1
+    # named among the candidates, the released export is scored as one of them, not twice
+    card_here = released_card(str(here), 0.99)
+    assert [row["export"] for row in choose_by_validation([here], released_card=card_here)[1]] == [str(here)]
+
+
 def test_candidates_trained_on_different_data_are_refused(tmp_path):
     one = fake_export(tmp_path / "one", 0.94, 2_000_000, data_sha="a" * 64)
     other = fake_export(tmp_path / "other", 0.93, 2_000_000, data_sha="b" * 64)
@@ -160,3 +191,16 @@ def check_the_floor(scored, real_archive, tmp_path, monkeypatch, record):
     assert card["chosen_among"]["min_val_mca"] == 0.05
     assert [row["val_mca"] for row in card["chosen_among"]["candidates"]] == [saved["mca"]]
     assert "## Why this model" in (tmp_path / "models" / "MODEL_CARD.md").read_text()
+
+    # a release with a better validation score stays; --ignore-released chooses among the named exports only
+    card["released_from"] = "exports/better"
+    card["chosen_among"]["candidates"][0].update(export="exports/better", val_accuracy=0.999, val_mca=0.9)
+    (tmp_path / "models" / "model_card.json").write_text(json.dumps(card))
+    before = {p.name: p.read_bytes() for p in (tmp_path / "models").iterdir()}
+    run = cli("release", scored, "--out", tmp_path / "models", "--force", "--min-val-mca", "0.05", "--data", real_archive)
+    assert run.returncode == 0, run.stderr
+    assert "exports/better (released)" in run.stdout and "stays" in run.stdout
+    assert {p.name: p.read_bytes() for p in (tmp_path / "models").iterdir()} == before
+    run = cli("release", scored, "--out", tmp_path / "models", "--force", "--ignore-released")
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "models" / "model_card.json").read_text())["released_from"] == str(scored)
