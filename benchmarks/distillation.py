@@ -18,8 +18,9 @@ caching the answers saves, and what it costs in accuracy.  `--no-live` leaves th
 K-view student is the taught one:
 
     python benchmarks/distillation.py --preset long --noise-fraction 0.15 --teacher runs/airbench96_seed1 \
-        --teacher-views 10 --no-live --reuse runs/distilled_best  `--train-limit N` trains all of them on the
-first N training images, a smaller check for a CPU.
+        --teacher-views 10 --no-live --reuse runs/distilled_best
+
+`--train-limit N` trains all of them on the first N training images, a smaller check for a CPU.
 
 The choice between them is made on validation accuracy; test accuracy is printed for the record.  Hours
 on a 2-core CPU: run it in the background.

@@ -59,7 +59,7 @@ def released_row(released_card: dict | None, export_dirs: list[str | Path]) -> d
     chosen = next((row for row in released_card["chosen_among"]["candidates"] if row["chosen"]), None)
     if chosen is None:
         return None
-    return {**{k: v for k, v in chosen.items() if k not in ("chosen", "outcome", "robust")},
+    return {**{k: v for k, v in chosen.items() if k not in ("chosen", "outcome")},
             "export": f"{released_card['released_from']} (released)", "released": True}
 
 
@@ -94,7 +94,7 @@ def choose_by_validation(export_dirs: list[str | Path], max_mb: float = MAX_RELE
     # not compare: any candidate that passes replaces it.
     if incumbent and incumbent["data_sha256"] == rows[0]["data_sha256"] and incumbent["int8_mb"] <= max_mb \
             and (min_val_mca is None or (incumbent.get("val_mca") or 0) >= min_val_mca):
-        rows.append({**incumbent, "fits": True, **({} if min_val_mca is None else {"robust": True})})
+        rows.append(incumbent)  # its recorded "fits" and "robust" hold: it passed the checks just above
     if min_val_mca is not None:
         # Only a file within the budget can win; scoring a wider network on the ninety corrupted
         # validation sets costs minutes and decides nothing.
